@@ -1,0 +1,160 @@
+"""``evroam serve``, ``evroam db upgrade`` and ``evroam partners ...``.
+
+``serve`` and ``db`` work on this machine's configuration; ``partners`` talks to a running
+node's operator API (``--node``/``EVROAM_NODE``, ``--admin-token``/``EVROAM_ADMIN_TOKEN``),
+so it works the same against a node on another host.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from evroam.cli import partners as partners_cli
+from evroam.config import PartyConfig, Settings
+
+app = typer.Typer(
+    help="evroam: an open-source EV-roaming platform (OCPI 2.2.1).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(partners_cli.app, name="partners")
+
+
+def _settings(**overrides: Any) -> Settings:
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        typer.echo(f"error: invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _parties(
+    country_codes: list[str], party_ids: list[str], roles: list[str], names: list[str]
+) -> list[PartyConfig] | None:
+    """Zip the repeated flags; one country code/party id with several roles means one party
+    holding each role (e.g. ``--country-code NL --party-id ABC --role CPO --role EMSP``)."""
+    if not (country_codes or party_ids or roles):
+        return None
+    if not (country_codes and party_ids and roles):
+        typer.echo("error: --country-code, --party-id and --role go together", err=True)
+        raise typer.Exit(2)
+    if len(country_codes) != len(party_ids):
+        typer.echo("error: give as many --country-code as --party-id", err=True)
+        raise typer.Exit(2)
+    pairs = list(zip(country_codes, party_ids, strict=True))
+    if len(pairs) == 1:
+        triples = [(pairs[0][0], pairs[0][1], r) for r in roles]
+    elif len(roles) == len(pairs):
+        triples = [(c, p, r) for (c, p), r in zip(pairs, roles, strict=True)]
+    else:
+        typer.echo("error: give one --role per party, or several roles for one party", err=True)
+        raise typer.Exit(2)
+    out = []
+    for i, (cc, pid, role) in enumerate(triples):
+        name = names[min(i, len(names) - 1)] if names else "evroam node"
+        try:
+            out.append(PartyConfig(country_code=cc, party_id=pid, role=role.upper(), name=name))
+        except ValidationError as exc:
+            typer.echo(f"error: invalid party {cc}-{pid} {role}: {exc}", err=True)
+            raise typer.Exit(2) from None
+    return out
+
+
+def _configure_logging(level: str) -> None:
+    from evroam.web.middleware import RequestIdFilter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root = logging.getLogger("evroam")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+@app.command()
+def serve(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: SQLite ./evroam.db)")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port")] = None,
+    public_url: Annotated[str | None, typer.Option(help="Base URL partners reach us at")] = None,
+    country_code: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--country-code", help="Our party's country code (repeat for several parties)"
+        ),
+    ] = None,
+    party_id: Annotated[list[str] | None, typer.Option("--party-id", help="Our party's id")] = None,
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="CPO, EMSP, HUB, NSP, NAP, SCSP, OTHER")
+    ] = None,
+    name: Annotated[
+        list[str] | None, typer.Option("--name", help="Business name of the party")
+    ] = None,
+    admin_token: Annotated[
+        str | None, typer.Option(help="Operator API token (off when unset)")
+    ] = None,
+    liveness_interval: Annotated[
+        float | None, typer.Option(help="Seconds before a silent partner is pinged")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning, error")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
+) -> None:
+    """Run a node: migrate the database, then serve OCPI and the operator API."""
+    import uvicorn
+
+    from evroam.storage.db import upgrade
+    from evroam.web.app import create_app
+
+    settings = _settings(
+        database_url=db,
+        host=host,
+        port=port,
+        public_url=public_url,
+        parties=_parties(country_code or [], party_id or [], role or [], name or []),
+        admin_token=admin_token,
+        liveness_interval=liveness_interval,
+        log_level=log_level,
+    )
+    _configure_logging(settings.log_level)
+    if settings.auto_migrate:
+        upgrade(settings.database_url)
+    # Migrations ran above; the app need not run them again.
+    settings = settings.model_copy(update={"auto_migrate": False})
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=access_log,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL")] = None,
+    revision: Annotated[str, typer.Option(help="Target revision")] = "head",
+) -> None:
+    """Apply the schema migrations."""
+    from evroam.storage.db import upgrade
+
+    settings = _settings(database_url=db)
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at revision {revision}")
+
+
+def main() -> None:  # pragma: no cover - console entry point convenience
+    app()

@@ -1,0 +1,92 @@
+"""Node configuration: environment variables ``EVROAM_*``, overridden by CLI flags.
+
+Every field has a safe default so that ``evroam serve`` runs with no configuration at
+all: SQLite in the working directory, loopback, one demo CPO party. Nothing here is read
+at import; ``Settings()`` is built by the CLI (or a test) and handed to ``create_app``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, SecretStr, StringConstraints, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from evroam.core.types import BusinessDetails, Party, Role
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+PartyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{3}$")]
+
+
+class PartyConfig(BaseModel):
+    """One of this node's own parties, announced to partners in its credentials roles."""
+
+    country_code: CountryCode
+    party_id: PartyId
+    role: Role
+    name: str = Field(default="evroam node", max_length=100)
+    website: str | None = Field(default=None, max_length=255)
+
+    def to_party(self) -> Party:
+        return Party(
+            country_code=self.country_code,
+            party_id=self.party_id,
+            role=self.role,
+            business_details=BusinessDetails(name=self.name, website=self.website),
+        )
+
+
+DEFAULT_PARTIES = [PartyConfig(country_code="NL", party_id="EVR", role=Role.CPO)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EVROAM_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///evroam.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL partners reach this node at; defaults to http://host:port.",
+    )
+    parties: list[PartyConfig] = Field(default_factory=lambda: list(DEFAULT_PARTIES))
+    admin_token: SecretStr | None = None
+    liveness_interval: float = Field(
+        default=300.0, ge=0, description="Seconds of silence before a partner is pinged; 0 = off."
+    )
+    partner_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for a partner's answer."
+    )
+    auto_migrate: bool = True
+    log_level: str = "info"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, v: str | None) -> str | None:
+        return v.rstrip("/") if v else v
+
+    @field_validator("parties")
+    @classmethod
+    def _parties_unique(cls, v: list[PartyConfig]) -> list[PartyConfig]:
+        if not v:
+            raise ValueError("a node needs at least one party")
+        seen = set()
+        for p in v:
+            key = (p.country_code.upper(), p.party_id.upper(), p.role)
+            if key in seen:
+                raise ValueError(f"party {p.country_code}-{p.party_id} {p.role} listed twice")
+            seen.add(key)
+        return v
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def own_parties(self) -> list[Party]:
+        return [p.to_party() for p in self.parties]

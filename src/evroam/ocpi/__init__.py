@@ -1,0 +1,1 @@
+"""OCPI: one package per version, shared transport in ``common``."""

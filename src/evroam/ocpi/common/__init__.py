@@ -1,0 +1,1 @@
+"""Transport pieces every OCPI version shares: envelope, errors, types, pagination, headers."""

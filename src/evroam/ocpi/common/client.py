@@ -1,0 +1,262 @@
+"""Outbound OCPI HTTP: headers, envelope parsing, pagination and tolerance of odd partners.
+
+evroam itself sends exactly what OCPI 2.2.1 says (Base64 token header, X-Request-ID,
+X-Correlation-ID, routing headers on functional modules) but accepts partners that
+answer with redirects, want the other trailing-slash form of a URL, send the raw token
+form only, reject a token with HTTP 403 and a non-OCPI body, or omit X-Request-ID.
+Each such deviation is logged once per partner.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from evroam.core.tokens import encode_token
+from evroam.ocpi.common.deviations import DeviationLog
+from evroam.ocpi.common.pagination import next_link
+
+log = logging.getLogger("evroam.ocpi.client")
+
+MAX_REDIRECTS = 3
+
+
+class PartnerError(Exception):
+    """The partner's answer was not a usable success. Never our own client's fault."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        ocpi_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.ocpi_status = ocpi_status
+
+
+class PartnerAuthRejected(PartnerError):
+    """HTTP 401/403: the partner does not accept the token we sent."""
+
+
+@dataclass(slots=True)
+class OcpiAnswer:
+    http_status: int
+    status_code: int
+    status_message: str | None
+    data: Any
+    headers: httpx.Headers
+    url: str
+
+
+def _toggle_slash(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
+    return parts._replace(path=path).geturl()
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc) == (pb.scheme, pb.netloc)
+
+
+class OcpiClient:
+    """One per node; the httpx client (and its connection pool) is shared by all partners."""
+
+    def __init__(self, http: httpx.AsyncClient, deviations: DeviationLog) -> None:
+        self.http = http
+        self.deviations = deviations
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        *,
+        partner: str,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        routing: Mapping[str, str] | None = None,
+        correlation_id: str | None = None,
+        encode: bool = True,
+    ) -> OcpiAnswer:
+        """Send one OCPI request and return the parsed envelope; raise PartnerError otherwise."""
+        use_raw = not encode or partner in self.deviations.raw_token_partners
+        correlation_id = correlation_id or str(uuid.uuid4())
+        content = None if json_body is None else json.dumps(json_body).encode("utf-8")
+        try:
+            resp = await self._send(
+                method, url, token, use_raw, content, params, routing, correlation_id, partner
+            )
+            if resp.status_code in (401, 403) and not use_raw:
+                retry = await self._send(
+                    method, url, token, True, content, params, routing, correlation_id, partner
+                )
+                if retry.status_code not in (401, 403):
+                    self.deviations.raw_token_partners.add(partner)
+                    self.deviations.note(
+                        partner, "raw-token", "accepts only the raw (not Base64) token header"
+                    )
+                    resp = retry
+            if resp.status_code == 404 and not _looks_ocpi(resp):
+                alt = await self._send(
+                    method,
+                    _toggle_slash(url),
+                    token,
+                    use_raw,
+                    content,
+                    params,
+                    routing,
+                    correlation_id,
+                    partner,
+                )
+                if alt.status_code != 404 or _looks_ocpi(alt):
+                    self.deviations.note(
+                        partner, "trailing-slash", f"{url} only works as {_toggle_slash(url)}"
+                    )
+                    resp = alt
+        except httpx.TimeoutException as exc:
+            raise PartnerError(f"{method} {url}: timed out") from exc
+        except httpx.HTTPError as exc:
+            raise PartnerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        return self._parse(method, resp, partner)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        raw_token: bool,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        routing: Mapping[str, str] | None,
+        correlation_id: str,
+        partner: str,
+    ) -> httpx.Response:
+        origin = url
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = {
+                "Authorization": f"Token {token if raw_token else encode_token(token)}",
+                "X-Request-ID": str(uuid.uuid4()),
+                "X-Correlation-ID": correlation_id,
+                "Accept": "application/json",
+            }
+            if content is not None:
+                headers["Content-Type"] = "application/json"
+            if routing:
+                headers.update(routing)
+            if not _same_origin(origin, url):
+                # Never hand our credentials to another host because a partner redirected us.
+                raise PartnerError(f"{method} {origin}: redirected to another host ({url})")
+            resp = await self.http.request(
+                method, url, content=content, params=params, headers=headers
+            )
+            if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
+                target = urljoin(url, resp.headers["location"])
+                self.deviations.note(
+                    partner, "redirect", f"{url} answers {resp.status_code} to {target}"
+                )
+                url = target
+                params = None if "?" in target else params
+                continue
+            return resp
+        raise PartnerError(f"{method} {origin}: more than {MAX_REDIRECTS} redirects")
+
+    def _parse(self, method: str, resp: httpx.Response, partner: str) -> OcpiAnswer:
+        where = f"{method} {resp.request.url}"
+        if "x-request-id" not in resp.headers:
+            self.deviations.note(partner, "no-request-id", "answers without X-Request-ID")
+        if resp.status_code in (401, 403):
+            detail = _ocpi_message(resp)
+            raise PartnerAuthRejected(
+                f"{where}: token refused (HTTP {resp.status_code}){detail}",
+                http_status=resp.status_code,
+            )
+        try:
+            body = resp.json()
+        except ValueError:
+            raise PartnerError(
+                f"{where}: HTTP {resp.status_code} with a body that is not JSON",
+                http_status=resp.status_code,
+            ) from None
+        if not isinstance(body, dict) or not isinstance(body.get("status_code"), int):
+            raise PartnerError(
+                f"{where}: HTTP {resp.status_code} without an OCPI envelope",
+                http_status=resp.status_code,
+            )
+        status = body["status_code"]
+        message = body.get("status_message")
+        if resp.status_code >= 300 or not 1000 <= status < 2000:
+            raise PartnerError(
+                f"{where}: HTTP {resp.status_code}, OCPI {status}"
+                + (f": {message}" if message else ""),
+                http_status=resp.status_code,
+                ocpi_status=status,
+            )
+        return OcpiAnswer(
+            http_status=resp.status_code,
+            status_code=status,
+            status_message=message,
+            data=body.get("data"),
+            headers=resp.headers,
+            url=str(resp.request.url),
+        )
+
+    async def get_pages(
+        self,
+        url: str,
+        token: str,
+        *,
+        partner: str,
+        params: Mapping[str, str] | None = None,
+        routing: Mapping[str, str] | None = None,
+        max_pages: int = 100_000,
+    ) -> AsyncIterator[list[Any]]:
+        """Yield each page of a paginated Sender list, following ``Link: rel="next"``."""
+        next_url: str | None = url
+        first = True
+        pages = 0
+        while next_url and pages < max_pages:
+            answer = await self.request(
+                "GET",
+                next_url,
+                token,
+                partner=partner,
+                params=params if first else None,
+                routing=routing,
+            )
+            first = False
+            pages += 1
+            if not isinstance(answer.data, list):
+                raise PartnerError(f"GET {next_url}: data is not a list")
+            yield answer.data
+            link = next_link(answer.headers.get("link"))
+            next_url = urljoin(answer.url, link) if link else None
+            if not answer.data:
+                break
+
+
+def _looks_ocpi(resp: httpx.Response) -> bool:
+    try:
+        body = resp.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "status_code" in body
+
+
+def _ocpi_message(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict) and body.get("status_message"):
+        return f": {body['status_message']}"
+    return ""

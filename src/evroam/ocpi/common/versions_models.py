@@ -1,0 +1,27 @@
+"""Wire models of the versions module (OCPI version_information_endpoint), all versions.
+
+``Endpoint.role`` is absent in 2.1.1 and required in 2.2+; parsing tolerates its absence
+so that one model reads every partner, while 2.2.1 answers always carry it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from evroam.ocpi.common.types import URL, CiString, WireModel
+
+
+class VersionModel(WireModel):
+    version: CiString(8)  # type: ignore[valid-type]
+    url: URL
+
+
+class EndpointModel(WireModel):
+    identifier: CiString(32)  # type: ignore[valid-type]
+    role: str | None = None
+    url: URL
+
+
+class VersionDetailsModel(WireModel):
+    version: CiString(8)  # type: ignore[valid-type]
+    endpoints: list[EndpointModel] = Field(min_length=1)

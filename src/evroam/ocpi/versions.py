@@ -1,0 +1,31 @@
+"""VERSIONS: the one list of OCPI versions this node speaks, newest first.
+
+A new version is a ``vX_Y_Z`` package (with ``VERSION`` and ``MODULES``) plus one entry
+here. ``ALIASES`` maps version strings real platforms announce to the version they
+actually speak ("2.2" is what many 2.2.1 platforms list).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+VERSIONS: dict[str, str] = {"2.2.1": "evroam.ocpi.v2_2_1"}
+
+ALIASES: dict[str, str] = {"2.2": "2.2.1"}
+
+
+def package(version: str) -> ModuleType:
+    return importlib.import_module(VERSIONS[version])
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (0,)
+
+
+def canonical(version: str) -> str:
+    """The version a partner's announced string stands for (may be unknown to us)."""
+    return ALIASES.get(version, version)

@@ -1,0 +1,1 @@
+"""Use cases: one method per action, on core types and ports only."""

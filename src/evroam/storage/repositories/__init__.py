@@ -1,0 +1,1 @@
+"""Repositories: wrap an AsyncSession, speak core types."""

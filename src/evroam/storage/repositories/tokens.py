@@ -1,0 +1,55 @@
+"""Hashes of the credentials tokens this node issued."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evroam.core.types import TokenKind
+from evroam.storage.tables import CredentialsTokenRow
+
+
+class SqlTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, partner_id: int, kind: TokenKind, token_hash: str) -> None:
+        self._s.add(
+            CredentialsTokenRow(
+                partner_id=partner_id,
+                kind=kind.value,
+                token_hash=token_hash,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await self._s.flush()
+
+    async def find(self, token_hashes: Sequence[str]) -> tuple[int, TokenKind, str] | None:
+        if not token_hashes:
+            return None
+        row = (
+            await self._s.execute(
+                select(
+                    CredentialsTokenRow.partner_id,
+                    CredentialsTokenRow.kind,
+                    CredentialsTokenRow.token_hash,
+                ).where(CredentialsTokenRow.token_hash.in_(list(token_hashes)))
+            )
+        ).first()
+        if row is None:
+            return None
+        return row[0], TokenKind(row[1]), row[2]
+
+    async def revoke(self, partner_id: int, kind: TokenKind | None = None) -> None:
+        stmt = delete(CredentialsTokenRow).where(CredentialsTokenRow.partner_id == partner_id)
+        if kind is not None:
+            stmt = stmt.where(CredentialsTokenRow.kind == kind.value)
+        await self._s.execute(stmt)
+
+    async def revoke_hash(self, token_hash: str) -> None:
+        await self._s.execute(
+            delete(CredentialsTokenRow).where(CredentialsTokenRow.token_hash == token_hash)
+        )

@@ -1,0 +1,1 @@
+"""HTTP edge: the ASGI app, authentication, error handlers and the operator API."""

@@ -1,0 +1,1 @@
+"""Operator REST API under ``/api/v1`` (Bearer admin token)."""

@@ -1,0 +1,141 @@
+"""Who is calling: OCPI credentials tokens and the operator's admin token.
+
+Tokens are looked up by SHA-256 hash (both the raw and the Base64-decoded reading of the
+header, since partners send either) and the final match uses ``hmac.compare_digest``.
+Recently seen tokens are cached for a few seconds so that a busy partner does not cost a
+database round trip per request; any token change on this node clears the cache at once,
+so a revoked token is refused by the next request.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from evroam.core.tokens import hash_token, hashes_equal, header_token_candidates, secrets_equal
+from evroam.core.types import Partner, TokenKind
+from evroam.ocpi.common.errors import InvalidParameters, Unauthorized
+
+if TYPE_CHECKING:
+    from evroam.storage.uow import SqlUnitOfWorkFactory
+
+CACHE_SECONDS = 2.0
+TOUCH_EVERY_SECONDS = 30.0
+MAX_HEADER = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated OCPI caller. ``token`` is the raw token it presented (kept only
+    for the duration of the request, e.g. to echo it in a credentials GET)."""
+
+    partner: Partner
+    kind: TokenKind
+    token: str
+
+
+class AuthCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Partner, TokenKind, str]] = {}
+        self._touched: dict[int, float] = {}
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._touched.clear()
+
+    def get(self, token_hash: str) -> tuple[Partner, TokenKind, str] | None:
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        expires, partner, kind, stored_hash = entry
+        if expires < time.monotonic():
+            self._entries.pop(token_hash, None)
+            return None
+        return partner, kind, stored_hash
+
+    def put(self, token_hash: str, partner: Partner, kind: TokenKind) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[token_hash] = (time.monotonic() + CACHE_SECONDS, partner, kind, token_hash)
+
+    def due_for_touch(self, partner_id: int) -> bool:
+        """True at most every TOUCH_EVERY_SECONDS per partner: last_connection is coarse."""
+        now = time.monotonic()
+        last = self._touched.get(partner_id)
+        if last is not None and now - last < TOUCH_EVERY_SECONDS:
+            return False
+        self._touched[partner_id] = now
+        return True
+
+
+def parse_authorization(header: str | None) -> list[str]:
+    """Token candidates from ``Authorization: Token <x>``; 401 when absent or malformed."""
+    if not header:
+        raise Unauthorized("missing Authorization header (expected 'Token <credentials token>')")
+    if len(header) > MAX_HEADER:
+        raise Unauthorized("Authorization header too long")
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        raise Unauthorized("Authorization header must be 'Token <credentials token>'")
+    return header_token_candidates(value)
+
+
+async def authenticate(header: str | None, uow: SqlUnitOfWorkFactory, cache: AuthCache) -> Caller:
+    candidates = parse_authorization(header)
+    hashes = [hash_token(c) for c in candidates]
+    for token, h in zip(candidates, hashes, strict=True):
+        hit = cache.get(h)
+        if hit is not None and hashes_equal(hit[2], h):
+            return Caller(partner=hit[0], kind=hit[1], token=token)
+    async with uow() as session:
+        found = await session.tokens.find(hashes)
+        if found is None:
+            raise Unauthorized("unknown credentials token")
+        partner_id, kind, stored_hash = found
+        partner = await session.partners.get(partner_id)
+    if partner is None:
+        raise Unauthorized("unknown credentials token")
+    token = next(c for c, h in zip(candidates, hashes, strict=True) if hashes_equal(h, stored_hash))
+    cache.put(stored_hash, partner, kind)
+    return Caller(partner=partner, kind=kind, token=token)
+
+
+def require_full_token(caller: Caller) -> None:
+    """Token A opens versions, version details and the credentials POST only (401 elsewhere)."""
+    if caller.kind == TokenKind.A:
+        raise Unauthorized("token A is only valid for versions and the credentials registration")
+
+
+def check_admin_token(header: str | None, expected: str) -> bool:
+    if not header:
+        return False
+    scheme, _, value = header.strip().partition(" ")
+    return scheme.lower() == "bearer" and secrets_equal(value.strip(), expected)
+
+
+def check_routing_headers(
+    caller: Caller,
+    headers: dict[str, str] | object,
+    own_parties: set[tuple[str, str]],
+) -> None:
+    """Functional modules: OCPI-from-* must be one of the caller's parties, OCPI-to-* ours.
+
+    Absent headers are tolerated (many partners omit them); present and wrong is 2001.
+    """
+    get = headers.get  # type: ignore[attr-defined]
+    from_cc, from_pid = get("ocpi-from-country-code"), get("ocpi-from-party-id")
+    if from_cc or from_pid:
+        if (str(from_cc).upper(), str(from_pid).upper()) not in caller.partner.party_keys:
+            raise InvalidParameters(
+                f"OCPI-from-country-code/OCPI-from-party-id {from_cc}/{from_pid} do not match "
+                "the parties in your credentials"
+            )
+    to_cc, to_pid = get("ocpi-to-country-code"), get("ocpi-to-party-id")
+    if to_cc or to_pid:
+        if (str(to_cc).upper(), str(to_pid).upper()) not in own_parties:
+            raise InvalidParameters(
+                f"OCPI-to-country-code/OCPI-to-party-id {to_cc}/{to_pid} is not a party of "
+                "this platform"
+            )
