@@ -61,8 +61,9 @@ def node_factory(
     nodes: list[NodeProcess] = []
 
     def start(country_code: str, party_id: str, **kwargs: object) -> NodeProcess:
-        node = NodeProcess(db_url_factory(), tmp_path, country_code=country_code,
-                           party_id=party_id, **kwargs)  # type: ignore[arg-type]
+        node = NodeProcess(
+            db_url_factory(), tmp_path, country_code=country_code, party_id=party_id, **kwargs
+        )  # type: ignore[arg-type]
         nodes.append(node)
         return node
 

@@ -20,9 +20,7 @@ from typing import Any
 
 import httpx
 
-PG_ADMIN_URL = os.environ.get(
-    "EVROAM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("EVROAM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _pg_dsn(url: str) -> str:
@@ -107,10 +105,24 @@ class NodeProcess:
         self.db_url = db_url
         self.log_path = workdir / f"node-{country_code}{party_id}-{self.port}.log"
         args = [
-            sys.executable, "-m", "evroam", "serve",
-            "--db", db_url, "--host", "127.0.0.1", "--port", str(self.port),
-            "--admin-token", admin_token, "--log-level", "info",
-            "--country-code", country_code, "--party-id", party_id,
+            sys.executable,
+            "-m",
+            "evroam",
+            "serve",
+            "--db",
+            db_url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--admin-token",
+            admin_token,
+            "--log-level",
+            "info",
+            "--country-code",
+            country_code,
+            "--party-id",
+            party_id,
         ]
         for role in roles:
             args += ["--role", role]
@@ -118,8 +130,9 @@ class NodeProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
         env.update(extra_env or {})
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=workdir)
+        self.proc = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
+        )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
@@ -145,15 +158,19 @@ class NodeProcess:
 
     def api(self, method: str, path: str, json: Any = None, expect: int | None = None) -> Any:
         r = httpx.request(
-            method, f"{self.url}/api/v1{path}", json=json,
-            headers={"Authorization": f"Bearer {self.admin_token}"}, timeout=60,
+            method,
+            f"{self.url}/api/v1{path}",
+            json=json,
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=60,
         )
         if expect is not None:
             assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
         return r.json()
 
-    def ocpi(self, method: str, path: str, token: str | None, *, raw_token: bool = False,
-             **kwargs: Any) -> httpx.Response:
+    def ocpi(
+        self, method: str, path: str, token: str | None, *, raw_token: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         import base64
 
         headers = dict(kwargs.pop("headers", {}))

@@ -8,8 +8,10 @@ def test_two_nodes_register(node_factory) -> None:
     emsp = node_factory("DE", "MSP", roles=("EMSP",))
     invitation = cpo.api("POST", "/partners/invite", {}, expect=201)
     partner = emsp.api(
-        "POST", "/partners/register",
-        {"versions_url": invitation["versions_url"], "token": invitation["token"]}, expect=201,
+        "POST",
+        "/partners/register",
+        {"versions_url": invitation["versions_url"], "token": invitation["token"]},
+        expect=201,
     )
     assert partner["status"] == "CONNECTED"
     assert (partner["country_code"], partner["party_id"]) == ("NL", "CPO")

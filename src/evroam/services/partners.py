@@ -257,6 +257,7 @@ class PartnerService:
             fresh.updated_at = now
             await uow.partners.save(fresh)
             await uow.commit()
+        self._tokens_changed()
         log.info("registered with partner %s (%s) on OCPI %s", fresh.id, fresh.label, fresh.version)
         return fresh
 

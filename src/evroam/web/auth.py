@@ -10,6 +10,7 @@ so a revoked token is refused by the next request.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -117,14 +118,14 @@ def check_admin_token(header: str | None, expected: str) -> bool:
 
 def check_routing_headers(
     caller: Caller,
-    headers: dict[str, str] | object,
+    headers: Mapping[str, str],
     own_parties: set[tuple[str, str]],
 ) -> None:
     """Functional modules: OCPI-from-* must be one of the caller's parties, OCPI-to-* ours.
 
     Absent headers are tolerated (many partners omit them); present and wrong is 2001.
     """
-    get = headers.get  # type: ignore[attr-defined]
+    get = headers.get
     from_cc, from_pid = get("ocpi-from-country-code"), get("ocpi-from-party-id")
     if from_cc or from_pid:
         if (str(from_cc).upper(), str(from_pid).upper()) not in caller.partner.party_keys:

@@ -144,7 +144,6 @@ async def invite(node: NodeDep, body: InviteIn | None = None) -> Any:
 )
 async def register(body: RegisterIn, node: NodeDep) -> Any:
     partner = await node.partners.register(body.versions_url, body.token, body.note)
-    node.auth_cache.clear()
     return partner_out(partner)
 
 

@@ -44,7 +44,6 @@ async def put_credentials(request: Request, caller: CallerDep, node: NodeDep) ->
         raise MethodNotAllowed("not registered: POST your credentials first")
     body = await parse_body(request, Credentials)
     ours = await node.partners.accept_update(caller.partner.id, to_core(body), VERSION)
-    node.auth_cache.clear()
     return ocpi_response(to_wire(ours))
 
 
