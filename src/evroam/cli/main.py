@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from evroam.cli import partners as partners_cli
 from evroam.config import PartyConfig, Settings
+from evroam.core.types import Role
 
 app = typer.Typer(
     help="evroam: an open-source EV-roaming platform (OCPI 2.2.1).",
@@ -61,8 +62,10 @@ def _parties(
     for i, (cc, pid, role) in enumerate(triples):
         name = names[min(i, len(names) - 1)] if names else "evroam node"
         try:
-            out.append(PartyConfig(country_code=cc, party_id=pid, role=role.upper(), name=name))
-        except ValidationError as exc:
+            out.append(
+                PartyConfig(country_code=cc, party_id=pid, role=Role(role.upper()), name=name)
+            )
+        except ValueError as exc:  # pydantic's ValidationError is one too
             typer.echo(f"error: invalid party {cc}-{pid} {role}: {exc}", err=True)
             raise typer.Exit(2) from None
     return out

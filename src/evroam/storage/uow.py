@@ -14,11 +14,16 @@ from evroam.storage.repositories.tokens import SqlTokenRepository
 class SqlUnitOfWork:
     """Rolls back on exit unless ``commit`` was called: a refusal changes nothing."""
 
+    session: AsyncSession
+    partners: SqlPartnerRepository
+    tokens: SqlTokenRepository
+    client_infos: SqlClientInfoRepository
+
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = factory
 
     async def __aenter__(self) -> Self:
-        self.session: AsyncSession = self._factory()
+        self.session = self._factory()
         self.partners = SqlPartnerRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.client_infos = SqlClientInfoRepository(self.session)

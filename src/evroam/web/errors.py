@@ -52,7 +52,7 @@ def api_error(status: int, kind: str, detail: str) -> JSONResponse:
 def _map_domain(exc: core.DomainError) -> tuple[type[ocpi.OcpiError], int]:
     for cls in type(exc).__mro__:
         if cls in DOMAIN_MAP:
-            return DOMAIN_MAP[cls]  # type: ignore[index]
+            return DOMAIN_MAP[cls]
     return ocpi.ServerError, 500
 
 

@@ -14,7 +14,9 @@ from evroam.core.types import ClientInfo as CoreClientInfo
 from evroam.core.types import ConnectionStatus, Role
 from evroam.ocpi.common.errors import InvalidParameters, NotFound
 from evroam.ocpi.common.http import ocpi_response
+from evroam.ocpi.v2_2_1.credentials.models import Role as WireRole
 from evroam.ocpi.v2_2_1.hubclientinfo.models import ClientInfo
+from evroam.ocpi.v2_2_1.hubclientinfo.models import ConnectionStatus as WireStatus
 from evroam.web.auth import Caller
 from evroam.web.deps import FullCallerDep, NodeDep, parse_body
 
@@ -30,8 +32,8 @@ def to_wire(info: CoreClientInfo) -> dict[str, Any]:
     return ClientInfo(
         party_id=info.party_id,
         country_code=info.country_code,
-        role=info.role.value,
-        status=info.status.value,
+        role=WireRole(info.role.value),
+        status=WireStatus(info.status.value),
         last_updated=info.last_updated,
     ).model_dump(mode="json")
 
