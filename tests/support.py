@@ -63,7 +63,7 @@ class PgDatabases:
         asyncio.run(run())
 
     def create(self) -> str:
-        name = f"evroam_test_{self.run_id}_{len(self.created)}"
+        name = f"evroam_test_{self.run_id}_{uuid.uuid4().hex[:8]}"
         self._exec(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         base = PG_ADMIN_URL.rsplit("/", 1)[0]
@@ -129,6 +129,8 @@ class NodeProcess:
         args += list(extra_args)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
         env.update(extra_env or {})
+        # One client per node: a new httpx client per request costs ~30 ms (CA bundle load).
+        self.http = httpx.Client(timeout=60)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
@@ -157,7 +159,7 @@ class NodeProcess:
         return f"{self.url}/ocpi/versions"
 
     def api(self, method: str, path: str, json: Any = None, expect: int | None = None) -> Any:
-        r = httpx.request(
+        r = self.http.request(
             method,
             f"{self.url}/api/v1{path}",
             json=json,
@@ -178,7 +180,7 @@ class NodeProcess:
             value = token if raw_token else base64.b64encode(token.encode()).decode()
             headers["Authorization"] = f"Token {value}"
         url = path if path.startswith("http") else f"{self.url}{path}"
-        return httpx.request(method, url, headers=headers, timeout=60, **kwargs)
+        return self.http.request(method, url, headers=headers, **kwargs)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -189,6 +191,7 @@ class NodeProcess:
                 self.proc.kill()
                 self.proc.wait(5)
         self._log.close()
+        self.http.close()
 
 
 def iter_nodes(nodes: list[NodeProcess]) -> Iterator[NodeProcess]:

@@ -31,7 +31,7 @@ class OcpiPartnerApi:
         return OcpiPartnerApi(self.client, label)
 
     def _who(self, url: str) -> str:
-        """Deviations are remembered per partner; before we know its party, per host."""
+        """How log lines name the partner: its party once known, else the host."""
         return self.partner or urlsplit(url).netloc or url
 
     async def _call(self, method: str, url: str, token: str, body: Any = None) -> Any:
@@ -57,9 +57,10 @@ class OcpiPartnerApi:
                 ) from None
             if canonical(v.version) != v.version:
                 self.client.deviations.note(
-                    self._who(url),
+                    urlsplit(url).netloc,
                     "version-alias",
                     f"announces {v.version!r} for {canonical(v.version)}",
+                    self.partner,
                 )
             out.append(VersionRef(version=canonical(v.version), url=v.url))
         return out

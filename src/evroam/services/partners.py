@@ -286,6 +286,11 @@ class PartnerService:
         token_c = generate_token()
         now = _now()
         async with self._uow() as uow:
+            # Consuming token A first is what makes two concurrent POSTs with the same
+            # token A register once: the DELETE takes the write lock (SQLite) or the row
+            # lock (PostgreSQL), and the loser finds nothing left to consume.
+            if await uow.tokens.revoke(partner_id, TokenKind.A) == 0:
+                raise AlreadyRegistered("token A was already used for this registration")
             fresh = await uow.partners.get_for_update(partner_id)
             if fresh is None:
                 raise PartnerNotFound(f"partner {partner_id} vanished")
@@ -510,14 +515,27 @@ class PartnerService:
 
     # ------------------------------------------------------------------ liveness
 
-    async def record_contact(self, partner_id: int, ok: bool = True) -> None:
+    async def record_contact(
+        self, partner_id: int, ok: bool = True, attempted_at: datetime | None = None
+    ) -> None:
+        """Record a successful or failed contact.
+
+        A failure only counts if nothing succeeded since ``attempted_at``: a partner that
+        called us while our ping to it was failing is not marked OFFLINE by that ping.
+        """
         status = ConnectionStatus.CONNECTED if ok else ConnectionStatus.OFFLINE
         async with self._uow() as uow:
-            partner = await uow.partners.get(partner_id)
+            partner = await uow.partners.get_for_update(partner_id)
             if partner is None or not partner.registered:
                 return
             if ok:
                 await uow.partners.touch(partner_id, _now(), status)
+            elif (
+                attempted_at is not None
+                and partner.last_connection is not None
+                and partner.last_connection >= attempted_at
+            ):
+                return
             elif partner.status != status:
                 partner.status = status
                 partner.status_changed_at = partner.updated_at = _now()
@@ -536,6 +554,7 @@ class PartnerService:
                 continue
             if partner.last_connection and now - partner.last_connection < silence:
                 continue
+            attempted_at = _now()
             try:
                 await self._api.for_partner(partner.label).get_versions(
                     partner.versions_url, partner.token_out
@@ -547,6 +566,6 @@ class PartnerService:
                     log.warning("partner %s is offline: %s", partner.label, exc)
             if ok and partner.status == ConnectionStatus.OFFLINE:
                 log.info("partner %s is back online", partner.label)
-            await self.record_contact(partner.id, ok)
+            await self.record_contact(partner.id, ok, attempted_at)
             results[partner.id] = ConnectionStatus.CONNECTED if ok else ConnectionStatus.OFFLINE
         return results

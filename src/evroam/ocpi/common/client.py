@@ -47,6 +47,18 @@ class PartnerAuthRejected(PartnerError):
     """HTTP 401/403: the partner does not accept the token we sent."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    method: str
+    token: str
+    content: bytes | None
+    params: Mapping[str, str] | None
+    routing: Mapping[str, str] | None
+    correlation_id: str
+    host: str
+    label: str
+
+
 @dataclass(slots=True)
 class OcpiAnswer:
     http_status: int
@@ -81,100 +93,104 @@ class OcpiClient:
         url: str,
         token: str,
         *,
-        partner: str,
+        partner: str = "",
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         routing: Mapping[str, str] | None = None,
         correlation_id: str | None = None,
         encode: bool = True,
     ) -> OcpiAnswer:
-        """Send one OCPI request and return the parsed envelope; raise PartnerError otherwise."""
-        use_raw = not encode or partner in self.deviations.raw_token_partners
-        correlation_id = correlation_id or str(uuid.uuid4())
-        content = None if json_body is None else json.dumps(json_body).encode("utf-8")
+        """Send one OCPI request and return the parsed envelope; raise PartnerError otherwise.
+
+        ``partner`` names the partner in log lines (its party, once known).
+        """
+        host = urlsplit(url).netloc
+        dev = self.deviations
+        url = dev.rewrites.get(url, url)
+        use_raw = not encode or host in dev.raw_token_hosts
+        call = _Call(
+            method=method,
+            token=token,
+            content=None if json_body is None else json.dumps(json_body).encode("utf-8"),
+            params=params,
+            routing=routing,
+            correlation_id=correlation_id or str(uuid.uuid4()),
+            host=host,
+            label=partner,
+        )
         try:
-            resp = await self._send(
-                method, url, token, use_raw, content, params, routing, correlation_id, partner
-            )
+            resp = await self._send(call, url, use_raw)
             if resp.status_code in (401, 403) and not use_raw:
-                retry = await self._send(
-                    method, url, token, True, content, params, routing, correlation_id, partner
-                )
+                retry = await self._send(call, url, True)
                 if retry.status_code not in (401, 403):
-                    self.deviations.raw_token_partners.add(partner)
-                    self.deviations.note(
-                        partner, "raw-token", "accepts only the raw (not Base64) token header"
+                    dev.raw_token_hosts.add(host)
+                    dev.note(
+                        host, "raw-token", "accepts only the raw (not Base64) token header", partner
                     )
                     resp = retry
             if resp.status_code == 404 and not _looks_ocpi(resp):
-                alt = await self._send(
-                    method,
-                    _toggle_slash(url),
-                    token,
-                    use_raw,
-                    content,
-                    params,
-                    routing,
-                    correlation_id,
-                    partner,
-                )
+                alt_url = _toggle_slash(url)
+                alt = await self._send(call, alt_url, use_raw)
                 if alt.status_code != 404 or _looks_ocpi(alt):
-                    self.deviations.note(
-                        partner, "trailing-slash", f"{url} only works as {_toggle_slash(url)}"
-                    )
+                    dev.note(host, "trailing-slash", f"{url} only works as {alt_url}", partner)
+                    dev.rewrites[url] = alt_url
                     resp = alt
         except httpx.TimeoutException as exc:
             raise PartnerError(f"{method} {url}: timed out") from exc
         except httpx.HTTPError as exc:
             raise PartnerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-        return self._parse(method, resp, partner)
+        return self._parse(method, resp, host, partner)
 
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        token: str,
-        raw_token: bool,
-        content: bytes | None,
-        params: Mapping[str, str] | None,
-        routing: Mapping[str, str] | None,
-        correlation_id: str,
-        partner: str,
-    ) -> httpx.Response:
+    async def _send(self, call: _Call, url: str, raw_token: bool) -> httpx.Response:
+        """One request, following same-origin redirects; permanent ones are remembered."""
         origin = url
+        params = call.params
         for _ in range(MAX_REDIRECTS + 1):
             headers = {
-                "Authorization": f"Token {token if raw_token else encode_token(token)}",
+                "Authorization": f"Token {call.token if raw_token else encode_token(call.token)}",
                 "X-Request-ID": str(uuid.uuid4()),
-                "X-Correlation-ID": correlation_id,
+                "X-Correlation-ID": call.correlation_id,
                 "Accept": "application/json",
             }
-            if content is not None:
+            if call.content is not None:
                 headers["Content-Type"] = "application/json"
-            if routing:
-                headers.update(routing)
+            if call.routing:
+                headers.update(call.routing)
             if not _same_origin(origin, url):
                 # Never hand our credentials to another host because a partner redirected us.
-                raise PartnerError(f"{method} {origin}: redirected to another host ({url})")
+                raise PartnerError(f"{call.method} {origin}: redirected to another host ({url})")
             resp = await self.http.request(
-                method, url, content=content, params=params, headers=headers
+                call.method, url, content=call.content, params=params, headers=headers
             )
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 target = urljoin(url, resp.headers["location"])
                 self.deviations.note(
-                    partner, "redirect", f"{url} answers {resp.status_code} to {target}"
+                    call.host,
+                    "redirect",
+                    f"{url} answers {resp.status_code} to {target}",
+                    call.label,
                 )
+                if resp.status_code in (301, 308) and _same_origin(origin, target):
+                    self.deviations.rewrites[origin] = target
                 url = target
                 params = None if "?" in target else params
                 continue
             return resp
-        raise PartnerError(f"{method} {origin}: more than {MAX_REDIRECTS} redirects")
+        raise PartnerError(f"{call.method} {origin}: more than {MAX_REDIRECTS} redirects")
 
-    def _parse(self, method: str, resp: httpx.Response, partner: str) -> OcpiAnswer:
+    def _parse(self, method: str, resp: httpx.Response, host: str, label: str) -> OcpiAnswer:
         where = f"{method} {resp.request.url}"
         if "x-request-id" not in resp.headers:
-            self.deviations.note(partner, "no-request-id", "answers without X-Request-ID")
+            self.deviations.note(host, "no-request-id", "answers without X-Request-ID", label)
         if resp.status_code in (401, 403):
+            if resp.status_code == 403 or not _looks_ocpi(resp):
+                body = "an OCPI envelope" if _looks_ocpi(resp) else "a non-OCPI body"
+                self.deviations.note(
+                    host,
+                    "auth-refusal",
+                    f"refuses a token with HTTP {resp.status_code} and {body} (OCPI: 401)",
+                    label,
+                )
             detail = _ocpi_message(resp)
             raise PartnerAuthRejected(
                 f"{where}: token refused (HTTP {resp.status_code}){detail}",

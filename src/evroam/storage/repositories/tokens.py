@@ -43,11 +43,12 @@ class SqlTokenRepository:
             return None
         return row[0], TokenKind(row[1]), row[2]
 
-    async def revoke(self, partner_id: int, kind: TokenKind | None = None) -> None:
+    async def revoke(self, partner_id: int, kind: TokenKind | None = None) -> int:
         stmt = delete(CredentialsTokenRow).where(CredentialsTokenRow.partner_id == partner_id)
         if kind is not None:
             stmt = stmt.where(CredentialsTokenRow.kind == kind.value)
-        await self._s.execute(stmt)
+        result = await self._s.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def revoke_hash(self, token_hash: str) -> None:
         await self._s.execute(

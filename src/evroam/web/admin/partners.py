@@ -161,9 +161,9 @@ async def update(ref: str, node: NodeDep, body: UpdateIn | None = None) -> Any:
     partner = await node.partners.resolve(ref)
     if body is not None and "note" in body.model_fields_set:
         partner = await node.partners.set_note(partner.id, body.note)
-    if partner.registered:
-        partner = await node.partners.update(partner.id)
-    return partner_out(partner)
+        if not partner.registered:
+            return partner_out(partner)
+    return partner_out(await node.partners.update(partner.id))
 
 
 @router.post(
