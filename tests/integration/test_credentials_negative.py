@@ -492,7 +492,7 @@ def test_register_with_wrong_token_a_is_502_and_stores_nothing(node_factory) -> 
             {"versions_url": them.versions_url, "token": wrong},
             expect=502,
         )
-        assert answer["error"] == "PartnerUnreachable"
+        assert answer["error"] == "PartnerRefused"
         assert "401" in answer["detail"]
         assert partners(us) == []
         assert issued_token_hashes(us) == []
@@ -523,7 +523,7 @@ def test_registration_refused_by_partner_is_502_and_token_b_is_revoked(
         {"versions_url": partner.versions_url, "token": token_a},
         expect=502,
     )
-    assert answer["error"] == "PartnerUnreachable"
+    assert answer["error"] == "PartnerRefused"
     assert "2001" in answer["detail"]
     [posted] = partner.posted
     _refused(node, posted["token"])  # the token B it offered is gone with the attempt

@@ -39,6 +39,10 @@ class PartnerUnreachable(DomainError):
     """The partner's API could not be used: down, garbage, refused our token, or errored."""
 
 
+class PartnerRefused(PartnerUnreachable):
+    """The partner answered, with an OCPI error or an HTTP refusal (e.g. our token)."""
+
+
 class NoMutualVersion(DomainError):
     """The partner offers no version this node speaks."""
 

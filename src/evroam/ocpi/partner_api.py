@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from evroam.core.errors import PartnerUnreachable
+from evroam.core.errors import PartnerRefused, PartnerUnreachable
 from evroam.core.ports import Credentials, VersionRef
 from evroam.core.types import Endpoint, InterfaceRole
 from evroam.ocpi.common.client import OcpiClient, PartnerError
@@ -40,6 +40,9 @@ class OcpiPartnerApi:
                 method, url, token, partner=self._who(url), json_body=body
             )
         except PartnerError as exc:
+            answered = exc.http_status is not None and exc.http_status < 500
+            if answered and (exc.ocpi_status is not None or exc.http_status in (401, 403)):
+                raise PartnerRefused(str(exc)) from exc
             raise PartnerUnreachable(str(exc)) from exc
         return answer.data
 

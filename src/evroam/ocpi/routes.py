@@ -1,20 +1,20 @@
-"""Mount every enabled version and module, and the version information endpoints.
+"""Mount every enabled version and module, and build the version information documents.
 
-``GET /ocpi/versions`` and ``GET /ocpi/{version}`` accept token A as well as a full
-token (they must work before registration completes, OCPI 2.2.1 versions §"Interfaces").
+``GET /ocpi/versions`` and ``GET /ocpi/{version}`` are served by the transport middleware
+(``web/middleware.py``) from the documents built here; they accept token A as well as a
+full token (they must work before registration completes, OCPI 2.2.1 versions
+§"Interfaces").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from evroam.config import Settings
-from evroam.ocpi.common.http import ocpi_response
 from evroam.ocpi.common.module import Module
 from evroam.ocpi.versions import VERSIONS, package, version_key
-from evroam.web.deps import CallerDep
 
 
 def enabled_modules(settings: Settings, version: str) -> list[Module]:
@@ -32,35 +32,22 @@ def version_details(settings: Settings, version: str) -> dict[str, Any]:
     }
 
 
-def _details_endpoint(details: dict[str, Any]) -> Any:
-    async def get_details(caller: CallerDep) -> Any:
-        return ocpi_response(details)
-
-    return get_details
+def version_documents(settings: Settings) -> dict[str, Any]:
+    """Path -> ``data`` of the versions endpoint and of each version's details."""
+    ordered = sorted(VERSIONS, key=version_key, reverse=True)
+    docs: dict[str, Any] = {
+        "/ocpi/versions": [{"version": v, "url": f"{settings.base_url}/ocpi/{v}"} for v in ordered]
+    }
+    for version in ordered:
+        docs[f"/ocpi/{version}"] = version_details(settings, version)
+    return docs
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
-    router = APIRouter(tags=["OCPI versions"])
-    ordered = sorted(VERSIONS, key=version_key, reverse=True)
-    versions_list = [{"version": v, "url": f"{settings.base_url}/ocpi/{v}"} for v in ordered]
-
-    @router.get("/ocpi/versions", summary="OCPI version information endpoint")
-    async def get_versions(caller: CallerDep) -> Any:
-        return ocpi_response(versions_list)
-
-    for version in ordered:
-        details = version_details(settings, version)
-
-        router.add_api_route(
-            f"/ocpi/{version}",
-            _details_endpoint(details),
-            methods=["GET"],
-            summary=f"OCPI {version} version details",
-        )
+    for version in sorted(VERSIONS, key=version_key, reverse=True):
         for module in enabled_modules(settings, version):
             app.include_router(
                 module.router(),
                 prefix=f"/ocpi/{version}/{module.path}",
                 tags=[f"OCPI {version} {module.identifier} {module.role.value.lower()}"],
             )
-    app.include_router(router)

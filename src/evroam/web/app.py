@@ -25,7 +25,7 @@ from evroam.storage.uow import SqlUnitOfWorkFactory
 from evroam.web import errors
 from evroam.web.admin.routes import AdminUnauthorized, admin_unauthorized_handler, build_router
 from evroam.web.auth import AuthCache
-from evroam.web.middleware import OcpiHeadersMiddleware
+from evroam.web.middleware import OcpiTransportMiddleware
 from evroam.web.node import Node
 
 log = logging.getLogger("evroam")
@@ -107,5 +107,5 @@ def create_app(settings: Settings) -> FastAPI:
     ocpi_routes.mount(app, settings)
     if settings.admin_token is not None:
         app.include_router(build_router())
-    app.add_middleware(OcpiHeadersMiddleware)
+    app.add_middleware(OcpiTransportMiddleware, documents=ocpi_routes.version_documents(settings))
     return app

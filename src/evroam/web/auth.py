@@ -9,6 +9,7 @@ so a revoked token is refused by the next request.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from evroam.ocpi.common.errors import InvalidParameters, Unauthorized
 if TYPE_CHECKING:
     from evroam.storage.uow import SqlUnitOfWorkFactory
 
-CACHE_SECONDS = 2.0
+CACHE_SECONDS = 10.0
 TOUCH_EVERY_SECONDS = 30.0
 MAX_HEADER = 512
 
@@ -37,28 +38,41 @@ class Caller:
 
 
 class AuthCache:
+    """Token hash -> (partner, kind) for a few seconds, with single-flight lookups.
+
+    Concurrent requests that miss on the same token share one database lookup, so an
+    expiry under load costs one query, not one per connection. ``clear`` bumps a
+    generation number: a lookup that started before a token change does not put its
+    (possibly stale) answer back into the cache.
+    """
+
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Partner, TokenKind, str]] = {}
+        self._entries: dict[str, tuple[float, Partner, TokenKind]] = {}
+        self._inflight: dict[tuple[str, ...], asyncio.Future[tuple[Partner, TokenKind, str]]] = {}
         self._touched: dict[int, float] = {}
+        self.generation = 0
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
         self._touched.clear()
 
-    def get(self, token_hash: str) -> tuple[Partner, TokenKind, str] | None:
+    def get(self, token_hash: str) -> tuple[Partner, TokenKind] | None:
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
-        expires, partner, kind, stored_hash = entry
+        expires, partner, kind = entry
         if expires < time.monotonic():
             self._entries.pop(token_hash, None)
             return None
-        return partner, kind, stored_hash
+        return partner, kind
 
-    def put(self, token_hash: str, partner: Partner, kind: TokenKind) -> None:
+    def put(self, token_hash: str, partner: Partner, kind: TokenKind, generation: int) -> None:
+        if generation != self.generation:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
-        self._entries[token_hash] = (time.monotonic() + CACHE_SECONDS, partner, kind, token_hash)
+        self._entries[token_hash] = (time.monotonic() + CACHE_SECONDS, partner, kind)
 
     def due_for_touch(self, partner_id: int) -> bool:
         """True at most every TOUCH_EVERY_SECONDS per partner: last_connection is coarse."""
@@ -88,8 +102,31 @@ async def authenticate(header: str | None, uow: SqlUnitOfWorkFactory, cache: Aut
     hashes = [hash_token(c) for c in candidates]
     for token, h in zip(candidates, hashes, strict=True):
         hit = cache.get(h)
-        if hit is not None and hashes_equal(hit[2], h):
+        if hit is not None:
             return Caller(partner=hit[0], kind=hit[1], token=token)
+    key = tuple(hashes)
+    pending = cache._inflight.get(key)
+    if pending is None:
+        pending = asyncio.get_running_loop().create_future()
+        cache._inflight[key] = pending
+        try:
+            pending.set_result(await _lookup(hashes, uow, cache))
+        except Exception as exc:  # waiters get the same answer (e.g. Unauthorized)
+            pending.set_exception(exc)
+        except BaseException:
+            pending.cancel()
+            raise
+        finally:
+            cache._inflight.pop(key, None)
+    partner, kind, stored_hash = await asyncio.shield(pending)
+    token = next(c for c, h in zip(candidates, hashes, strict=True) if hashes_equal(h, stored_hash))
+    return Caller(partner=partner, kind=kind, token=token)
+
+
+async def _lookup(
+    hashes: list[str], uow: SqlUnitOfWorkFactory, cache: AuthCache
+) -> tuple[Partner, TokenKind, str]:
+    generation = cache.generation
     async with uow() as session:
         found = await session.tokens.find(hashes)
         if found is None:
@@ -98,9 +135,8 @@ async def authenticate(header: str | None, uow: SqlUnitOfWorkFactory, cache: Aut
         partner = await session.partners.get(partner_id)
     if partner is None:
         raise Unauthorized("unknown credentials token")
-    token = next(c for c, h in zip(candidates, hashes, strict=True) if hashes_equal(h, stored_hash))
-    cache.put(stored_hash, partner, kind)
-    return Caller(partner=partner, kind=kind, token=token)
+    cache.put(stored_hash, partner, kind, generation)
+    return partner, kind, stored_hash
 
 
 def require_full_token(caller: Caller) -> None:

@@ -29,8 +29,7 @@ async def get_caller(request: Request) -> Caller:
     """Any valid token, token A included: versions, version details, credentials."""
     node = get_node(request)
     caller = await authenticate(request.headers.get("authorization"), node.uow, node.auth_cache)
-    request.state.partner_label = caller.partner.label
-    await _note_contact(node, caller)
+    await note_contact(node, caller)
     return caller
 
 
@@ -41,7 +40,7 @@ async def get_full_caller(request: Request) -> Caller:
     return caller
 
 
-async def _note_contact(node: Node, caller: Caller) -> None:
+async def note_contact(node: Node, caller: Caller) -> None:
     """Every call from a registered partner is contact: keep last_connection and status."""
     partner = caller.partner
     if caller.kind != TokenKind.AUTH or not partner.registered:

@@ -1,26 +1,39 @@
-"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
+"""The OCPI transport layer, as one pure ASGI middleware (no BaseHTTPMiddleware: it costs
+a task per request).
 
 * Trailing slashes are dropped before routing, so ``/ocpi/versions/`` and
   ``/ocpi/versions`` are the same endpoint, answered directly rather than redirected:
   several partner platforms do not follow redirects on POST.
 * Every response carries ``X-Request-ID`` (echoed, or made up when the caller sent
   none) and ``X-Correlation-ID`` (echoed, or new), as OCPI 2.2.1 transport §"Unique
-  message IDs" requires; the IDs are also put in a context variable for the logs.
+  message IDs" requires; the request ID is also put in a context variable for the logs.
+* ``GET /ocpi/versions`` and ``GET /ocpi/{version}`` are answered here, without the web
+  framework's routing and dependency machinery. They are static documents behind a token
+  check, and they are what every partner polls (a hub's "still alive" check is a GET of
+  the versions endpoint), so they are kept as cheap as a bare ASGI endpoint
+  (``bench/version_details.py`` measures it).
 """
 
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
+import os
 import re
-import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from evroam.ocpi.common.envelope import dump_json, envelope
+from evroam.ocpi.common.errors import OcpiError, ServerError
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _SAFE_ID = re.compile(rb"^[\x21-\x7E]{1,64}$")
+
+log = logging.getLogger("evroam.web")
 
 
 class RequestIdFilter(logging.Filter):
@@ -29,9 +42,21 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class OcpiHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+class OcpiTransportMiddleware:
+    def __init__(self, app: ASGIApp, documents: Mapping[str, Any] | None = None) -> None:
         self.app = app
+        # Serialised once: only the envelope's timestamp changes between answers.
+        self.documents = {
+            path: dump_json({"data": data})[:-1] for path, data in (documents or {}).items()
+        }
+        # IDs we make up: a random per-process prefix and a counter, UUID-shaped. Unique,
+        # and far cheaper than uuid4() on a path that must stay near a bare endpoint.
+        prefix = os.urandom(10).hex()
+        self._id_prefix = f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{prefix[16:20]}-"
+        self._counter = itertools.count(1)
+
+    def _new_id(self) -> bytes:
+        return f"{self._id_prefix}{next(self._counter):012x}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,29 +65,80 @@ class OcpiHeadersMiddleware:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             scope = dict(scope)
-            scope["path"] = path.rstrip("/") or "/"
+            path = scope["path"] = path.rstrip("/") or "/"
             if scope.get("raw_path"):
                 scope["raw_path"] = scope["raw_path"].rstrip(b"/") or b"/"
-        request_id = correlation_id = None
+        request_id = correlation_id = authorization = None
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _SAFE_ID.match(value):
                 request_id = value
             elif name == b"x-correlation-id" and _SAFE_ID.match(value):
                 correlation_id = value
-        request_id = request_id or str(uuid.uuid4()).encode()
-        correlation_id = correlation_id or str(uuid.uuid4()).encode()
+            elif name == b"authorization":
+                authorization = value
+        request_id = request_id or self._new_id()
+        correlation_id = correlation_id or self._new_id()
         token = request_id_var.set(request_id.decode())
-
-        async def send_with_ids(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: list[Any] = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id))
-                headers.append((b"x-correlation-id", correlation_id))
-                message = dict(message)
-                message["headers"] = headers
-            await send(message)
-
         try:
+            if scope["method"] == "GET" and path in self.documents:
+                await self._serve_document(
+                    scope, send, self.documents[path], authorization, request_id, correlation_id
+                )
+                return
+
+            async def send_with_ids(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers: list[Any] = list(message.get("headers", []))
+                    headers.append((b"x-request-id", request_id))
+                    headers.append((b"x-correlation-id", correlation_id))
+                    message = dict(message)
+                    message["headers"] = headers
+                await send(message)
+
             await self.app(scope, receive, send_with_ids)
         finally:
             request_id_var.reset(token)
+
+    async def _serve_document(
+        self,
+        scope: Scope,
+        send: Send,
+        data_json: bytes,
+        authorization: bytes | None,
+        request_id: bytes,
+        correlation_id: bytes,
+    ) -> None:
+        from evroam.web.auth import authenticate
+        from evroam.web.deps import note_contact
+
+        node = scope["app"].state.node
+        status = 200
+        try:
+            caller = await authenticate(
+                authorization.decode("latin-1") if authorization else None,
+                node.uow,
+                node.auth_cache,
+            )
+            await note_contact(node, caller)
+            body = b"%s,%s" % (data_json, dump_json(envelope(None))[1:])
+        except OcpiError as exc:
+            status = exc.http_status
+            body = dump_json(envelope(None, exc.status_code, exc.message))
+        except Exception:
+            log.exception("error answering GET %s", scope["path"])
+            error = ServerError("internal error")
+            status = 500
+            body = dump_json(envelope(None, error.status_code, error.message))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id),
+                    (b"x-correlation-id", correlation_id),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

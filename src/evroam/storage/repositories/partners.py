@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evroam.core.types import (
@@ -116,22 +116,23 @@ class SqlPartnerRepository:
         return _to_partner(row, (await self._roles([row.id]))[row.id])
 
     async def find_by_party(self, country_code: str, party_id: str) -> Partner | None:
-        """The newest partner holding that party, preferring one that is not suspended."""
-        rows = (
-            await self._s.scalars(
-                select(PartnerRoleRow.partner_id)
-                .where(
-                    PartnerRoleRow.country_code == country_code.upper(),
-                    PartnerRoleRow.party_id == party_id.upper(),
-                )
-                .distinct()
+        """The newest partner holding that party, preferring one that is not suspended.
+
+        One indexed query whatever the history: suspended partners keep their roles, and
+        a party that registered many times must not make each handshake slower.
+        """
+        suspended_last = case((PartnerRow.status == ConnectionStatus.SUSPENDED.value, 1), else_=0)
+        partner_id = await self._s.scalar(
+            select(PartnerRow.id)
+            .join(PartnerRoleRow, PartnerRoleRow.partner_id == PartnerRow.id)
+            .where(
+                PartnerRoleRow.country_code == country_code.upper(),
+                PartnerRoleRow.party_id == party_id.upper(),
             )
-        ).all()
-        partners = [p for p in [await self.get(pid) for pid in rows] if p is not None]
-        if not partners:
-            return None
-        partners.sort(key=lambda p: (p.status != ConnectionStatus.SUSPENDED, p.id), reverse=True)
-        return partners[0]
+            .order_by(suspended_last, PartnerRow.id.desc())
+            .limit(1)
+        )
+        return None if partner_id is None else await self.get(partner_id)
 
     async def list(self) -> list[Partner]:
         rows = (await self._s.scalars(select(PartnerRow).order_by(PartnerRow.id))).all()
