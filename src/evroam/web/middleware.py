@@ -28,6 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evroam.ocpi.common.envelope import dump_json, envelope
 from evroam.ocpi.common.errors import OcpiError, ServerError
+from evroam.ocpi.common.timeutil import format_datetime, utcnow
+from evroam.web.auth import authenticate
+from evroam.web.deps import note_contact
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -108,9 +111,6 @@ class OcpiTransportMiddleware:
         request_id: bytes,
         correlation_id: bytes,
     ) -> None:
-        from evroam.web.auth import authenticate
-        from evroam.web.deps import note_contact
-
         node = scope["app"].state.node
         status = 200
         try:
@@ -120,7 +120,8 @@ class OcpiTransportMiddleware:
                 node.auth_cache,
             )
             await note_contact(node, caller)
-            body = b"%s,%s" % (data_json, dump_json(envelope(None))[1:])
+            timestamp = format_datetime(utcnow()).encode()
+            body = b'%s,"status_code":1000,"timestamp":"%s"}' % (data_json, timestamp)
         except OcpiError as exc:
             status = exc.http_status
             body = dump_json(envelope(None, exc.status_code, exc.message))
