@@ -247,14 +247,7 @@ class PartnerService:
             fresh = await uow.partners.get_for_update(partner.id)
             if fresh is None:
                 raise PartnerNotFound("partner vanished during registration")
-            fresh.token_out = theirs.token
-            fresh.roles = list(theirs.roles)
-            fresh.versions_url = theirs.url
-            fresh.registered_at = now
-            fresh.last_connection = now
-            fresh.status = ConnectionStatus.CONNECTED
-            fresh.status_changed_at = now
-            fresh.updated_at = now
+            self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
             await uow.commit()
         self._tokens_changed()
@@ -297,17 +290,8 @@ class PartnerService:
             if fresh.registered:
                 raise AlreadyRegistered(f"partner {fresh.label} is already registered")
             await self._check_parties(uow, fresh, theirs.roles)
-            fresh.roles = list(theirs.roles)
-            fresh.token_out = theirs.token
-            fresh.versions_url = theirs.url
-            fresh.version = discovery.version
-            fresh.endpoints = discovery.endpoints
             fresh.initiated_by_us = False
-            fresh.registered_at = now
-            fresh.last_connection = now
-            fresh.status = ConnectionStatus.CONNECTED
-            fresh.status_changed_at = now
-            fresh.updated_at = now
+            self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
             await uow.tokens.revoke(partner_id)
             await uow.tokens.add(partner_id, TokenKind.AUTH, hash_token(token_c))
@@ -334,16 +318,7 @@ class PartnerService:
             if fresh is None or not fresh.registered:
                 raise NotRegistered(f"partner {partner.label} is not registered")
             await self._check_parties(uow, fresh, theirs.roles)
-            fresh.roles = list(theirs.roles)
-            fresh.token_out = theirs.token
-            fresh.versions_url = theirs.url
-            fresh.version = discovery.version
-            fresh.endpoints = discovery.endpoints
-            fresh.last_connection = now
-            if fresh.status != ConnectionStatus.CONNECTED:
-                fresh.status = ConnectionStatus.CONNECTED
-                fresh.status_changed_at = now
-            fresh.updated_at = now
+            self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
             await uow.tokens.revoke(partner_id)
             await uow.tokens.add(partner_id, TokenKind.AUTH, hash_token(new_token))
@@ -364,6 +339,23 @@ class PartnerService:
             await uow.commit()
         self._tokens_changed()
         log.info("partner %s (%s) unregistered itself", partner_id, partner.label)
+
+    @staticmethod
+    def _connect(
+        partner: Partner, theirs: Credentials, discovery: Discovery, now: datetime
+    ) -> None:
+        """The partner's side of a completed exchange: its token, parties and endpoints."""
+        partner.token_out = theirs.token
+        partner.roles = list(theirs.roles)
+        partner.versions_url = theirs.url
+        partner.version = discovery.version
+        partner.endpoints = discovery.endpoints
+        partner.registered_at = partner.registered_at or now
+        partner.last_connection = now
+        if partner.status != ConnectionStatus.CONNECTED:
+            partner.status = ConnectionStatus.CONNECTED
+            partner.status_changed_at = now
+        partner.updated_at = now
 
     @staticmethod
     def _suspend(partner: Partner) -> None:
@@ -426,16 +418,7 @@ class PartnerService:
             fresh = await uow.partners.get_for_update(partner.id)
             if fresh is None:
                 raise PartnerNotFound(f"partner {partner.id} vanished")
-            fresh.token_out = theirs.token
-            fresh.roles = list(theirs.roles)
-            fresh.versions_url = theirs.url
-            fresh.version = discovery.version
-            fresh.endpoints = discovery.endpoints
-            fresh.last_connection = now
-            if fresh.status != ConnectionStatus.CONNECTED:
-                fresh.status = ConnectionStatus.CONNECTED
-                fresh.status_changed_at = now
-            fresh.updated_at = now
+            self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
             await uow.tokens.revoke(partner.id, TokenKind.AUTH)
             await uow.tokens.add(partner.id, TokenKind.AUTH, new_hash)
