@@ -81,6 +81,12 @@ def create_app(settings: Settings) -> FastAPI:
         )
         node = Node(settings, engine, uow, http, ocpi_client, service, cache, deviations)
         app.state.node = node
+        if settings.public_url is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
+            log.warning(
+                "no public URL set (EVROAM_PUBLIC_URL): partners are told %s, which only "
+                "works on this machine",
+                settings.base_url,
+            )
         if settings.admin_token is None:
             log.warning("operator API is off: no admin token configured (EVROAM_ADMIN_TOKEN)")
         else:
