@@ -22,139 +22,17 @@ Target: median under 50 ms.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import shlex
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_TOKEN = "bench-admin-token"
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
+import common
+from common import ADMIN_TOKEN, Server
+
 TARGET_MEDIAN_MS = 50.0
-
-
-# ---------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Node:
-    """One ``evroam serve`` process on a loopback port (stdout/stderr to a log file)."""
-
-    def __init__(self, db_url: str, workdir: Path, country_code: str, party_id: str, role: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"node-{country_code}{party_id}.log"
-        args = [
-            sys.executable,
-            "-m",
-            "evroam",
-            "serve",
-            "--db",
-            db_url,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--admin-token",
-            ADMIN_TOKEN,
-            "--country-code",
-            country_code,
-            "--party-id",
-            party_id,
-            "--role",
-            role,
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
-        )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
-
-    def _wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"node exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/ocpi/versions", timeout=1).status_code == 401:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"node did not start in {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
-
-
-# ---------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_exec(server_url: str, sql: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(f"{server_url}/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
-class PgDatabases:
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url.rstrip("/")
-        self.prefix = f"evroam_bench_{uuid.uuid4().hex[:8]}"
-        self.created: list[str] = []
-
-    def create(self, suffix: str) -> str:
-        name = f"{self.prefix}_{suffix}"
-        _pg_exec(self.server_url, f'CREATE DATABASE "{name}"')
-        self.created.append(name)
-        return f"{self.server_url}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-
-    def drop_all(self) -> None:
-        for name in self.created:
-            try:
-                _pg_exec(self.server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except Exception as exc:  # report, keep dropping the others
-                print(f"warning: could not drop database {name}: {exc}", file=sys.stderr)
-        self.created.clear()
 
 
 # ---------------------------------------------------------------------- figures
@@ -179,23 +57,16 @@ def slope(values: list[float]) -> float:
     return num / den
 
 
-def rerun_command(args: argparse.Namespace) -> str:
-    python = sys.executable
-    venv_python = ROOT / ".venv" / "bin" / "python"
-    if Path(python).absolute() == venv_python.absolute():
-        python = ".venv/bin/python"
-    cmd = [python, "bench/handshake.py", "--count", str(args.count), "--db", args.db]
-    if args.db == "postgres" and args.pg_url != PG_DEFAULT:
-        cmd += ["--pg-url", args.pg_url]
-    if args.warmup:
-        cmd += ["--warmup", str(args.warmup)]
-    return f"cd {shlex.quote(str(ROOT))} && {shlex.join(cmd)}"
-
-
 # ---------------------------------------------------------------------- benchmark
 
 
-def register_once(client: httpx.Client, a: Node, b: Node) -> float:
+def start_node(db_url: str, workdir: Path, country_code: str, party_id: str, role: str) -> Server:
+    """A node named ``node`` in errors, logging to ``node-<country_code><party_id>.log``."""
+    log_name = f"node-{country_code}{party_id}"
+    return common.start_node(db_url, workdir, country_code, party_id, role, "node", log_name)
+
+
+def register_once(client: httpx.Client, a: Server, b: Server) -> float:
     """One invite on A (untimed), one register on B (timed), one unregister (untimed)."""
     inv = client.post(f"{a.url}/api/v1/partners/invite", json={"note": "bench"})
     if inv.status_code != 201:
@@ -216,10 +87,7 @@ def register_once(client: httpx.Client, a: Node, b: Node) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=50, help="registrations to time")
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument(
-        "--pg-url", default=PG_DEFAULT, help=f"PostgreSQL server (default {PG_DEFAULT})"
-    )
+    common.add_db_options(parser)
     parser.add_argument(
         "--warmup", type=int, default=0, help="untimed registrations first (default 0)"
     )
@@ -227,46 +95,27 @@ def main() -> int:
     if args.count < 1:
         parser.error("--count must be at least 1")
 
-    wall = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    workdir = Path(tempfile.mkdtemp(prefix="evroam-bench-handshake-"))
-    pg = PgDatabases(args.pg_url) if args.db == "postgres" else None
-    nodes: list[Node] = []
+    session = common.Session()
     timings: list[float] = []
-    try:
-        if pg is not None:
-            url_a, url_b = pg.create("a"), pg.create("b")
-        else:
-            url_a, url_b = f"sqlite:///{workdir}/a.db", f"sqlite:///{workdir}/b.db"
-        a = Node(url_a, workdir, "NL", "CPO", "CPO")
-        nodes.append(a)
-        b = Node(url_b, workdir, "DE", "MSP", "EMSP")
-        nodes.append(b)
+    with common.Workspace(
+        "handshake", args.db, args.pg_url, log_heading="{url}", kept="logs and databases"
+    ) as workspace:
+        url_a, url_b = workspace.database("a"), workspace.database("b")
+        a = start_node(url_a, workspace.workdir, "NL", "CPO", "CPO")
+        workspace.servers.append(a)
+        b = start_node(url_b, workspace.workdir, "DE", "MSP", "EMSP")
+        workspace.servers.append(b)
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         with httpx.Client(headers=headers, timeout=60) as client:
             for _ in range(args.warmup):
                 register_once(client, a, b)
             for _ in range(args.count):
                 timings.append(register_once(client, a, b))
-    except Exception:
-        for node in nodes:
-            print(f"--- log of {node.url} ---\n{node.log()}", file=sys.stderr)
-        print(f"logs and databases kept in {workdir}", file=sys.stderr)
-        raise
-    finally:
-        for node in nodes:
-            node.stop()
-        if pg is not None:
-            pg.drop_all()
-    shutil.rmtree(workdir, ignore_errors=True)
 
     median = statistics.median(timings)
     tenth = max(1, len(timings) // 10)
     print(f"credentials handshake, {args.count} registrations, {args.db}, loopback")
-    print(f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, warm-up {args.warmup})")
-    print(
-        f"load average before the run: {load_before:.2f} (other work on the machine skews figures)"
-    )
+    session.print_machine(f"warm-up {args.warmup}")
     print(f"  median   {median:8.1f} ms")
     print(f"  p90      {percentile(timings, 90):8.1f} ms")
     print(f"  p99      {percentile(timings, 99):8.1f} ms   (nearest rank)")
@@ -281,8 +130,10 @@ def main() -> int:
     )
     verdict = "MET" if median < TARGET_MEDIAN_MS else "NOT MET"
     print(f"target: median under {TARGET_MEDIAN_MS:.0f} ms: {verdict} ({median:.1f} ms)")
-    print(f"took {time.perf_counter() - wall:.1f} s")
-    print(f"rerun: {rerun_command(args)}")
+    options = ["--count", str(args.count), *common.db_options(args)]
+    if args.warmup:
+        options += ["--warmup", str(args.warmup)]
+    session.print_end("handshake.py", options)
     return 0 if median < TARGET_MEDIAN_MS else 1
 
 

@@ -24,7 +24,6 @@ wrk is the Debian package ``wrk``; run as root, this script installs it when mis
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import importlib.util
 import json
@@ -32,10 +31,8 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -43,10 +40,9 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = Path(__file__).resolve().parent
-ADMIN_TOKEN = "bench-admin-token"
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432"
+import common
+from common import ADMIN_TOKEN, Server
+
 TARGET_RATIO = 0.60
 
 # ---------------------------------------------------------------------- ASGI apps
@@ -113,148 +109,6 @@ def make_ceiling_app() -> Any:
         return JSONResponse(body)
 
     return Starlette(routes=[Route("/ocpi/2.2.1", details)])
-
-
-# ---------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A server subprocess on a loopback port, output to a log file, stopped by ``stop``."""
-
-    def __init__(
-        self,
-        name: str,
-        args: list[str],
-        port: int,
-        workdir: Path,
-        env: dict[str, str],
-        ready_status: int,
-        ready_path: str,
-    ) -> None:
-        self.name = name
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = workdir / f"{name}.log"
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
-        )
-        try:
-            self._wait_ready(ready_path, ready_status)
-        except BaseException:
-            self.stop()  # never leave a half-started server behind
-            raise
-
-    def _wait_ready(self, path: str, status: int, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}{path}", timeout=1).status_code == status:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not start in {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVROAM_", "BENCH_"))}
-    env.update(extra)
-    return env
-
-
-def start_node(db_url: str, workdir: Path) -> Server:
-    port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "evroam",
-        "serve",
-        "--db",
-        db_url,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--admin-token",
-        ADMIN_TOKEN,
-        "--country-code",
-        "NL",
-        "--party-id",
-        "CPO",
-        "--role",
-        "CPO",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return Server("evroam", args, port, workdir, clean_env(), 401, "/ocpi/versions")
-
-
-def start_uvicorn_app(
-    name: str, factory: str, workdir: Path, env: dict[str, str], ready_path: str, status: int
-) -> Server:
-    """Same uvicorn settings as ``evroam serve``: auto loop/http (uvloop and httptools when
-    installed, as with ``uvicorn[standard]``), proxy headers on, warning level, no access log."""
-    port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "--app-dir",
-        str(BENCH_DIR),
-        f"version_details:{factory}",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "auto",
-        "--http",
-        "auto",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return Server(name, args, port, workdir, clean_env(**env), status, ready_path)
-
-
-# ---------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_exec(server_url: str, sql: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(f"{server_url}/postgres", timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
 
 
 # ---------------------------------------------------------------------- wrk
@@ -346,31 +200,16 @@ def register_fake_partner(node: Server, workdir: Path) -> str:
         raise RuntimeError(f"invite: HTTP {inv.status_code} {inv.text}")
     token_a = inv.json()["token"]
     token_b = f"bench-token-b-{uuid.uuid4().hex}"
-    port = free_port()
+    port = common.free_port()
     base = f"http://127.0.0.1:{port}"
-    partner = Server(
+    partner = common.start_uvicorn_app(
         "fake-partner",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "--app-dir",
-            str(BENCH_DIR),
-            "version_details:make_partner_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        port,
+        "version_details:make_partner_app",
         workdir,
-        clean_env(BENCH_PARTNER_BASE=base, BENCH_PARTNER_TOKEN=token_b),
-        401,
+        {"BENCH_PARTNER_BASE": base, "BENCH_PARTNER_TOKEN": token_b},
         "/ocpi/versions",
+        401,
+        port,
     )
     try:
         body = {
@@ -404,29 +243,6 @@ def loop_http_impl() -> str:
     return f"loop={loop}, http={http}"
 
 
-def rerun_command(args: argparse.Namespace) -> str:
-    python = sys.executable
-    if Path(python).absolute() == (ROOT / ".venv" / "bin" / "python").absolute():
-        python = ".venv/bin/python"
-    cmd = [
-        python,
-        "bench/version_details.py",
-        "--duration",
-        str(args.duration),
-        "--connections",
-        str(args.connections),
-        "--threads",
-        str(args.threads),
-        "--warmup",
-        str(args.warmup),
-        "--db",
-        args.db,
-    ]
-    if args.db == "postgres" and args.pg_url != PG_DEFAULT:
-        cmd += ["--pg-url", args.pg_url]
-    return f"cd {shlex.quote(str(ROOT))} && {shlex.join(cmd)}"
-
-
 # ---------------------------------------------------------------------- main
 
 
@@ -438,34 +254,21 @@ def main() -> int:
     parser.add_argument(
         "--warmup", type=int, default=2, help="seconds of unreported wrk load first (0: none)"
     )
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument(
-        "--pg-url", default=PG_DEFAULT, help=f"PostgreSQL server (default {PG_DEFAULT})"
-    )
+    common.add_db_options(parser)
     args = parser.parse_args()
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads")
 
-    wall = time.perf_counter()
-    load_before = os.getloadavg()[0]
+    session = common.Session()
     wrk = ensure_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="evroam-bench-details-"))
-    servers: list[Server] = []
-    pg_db: str | None = None
     results: dict[str, dict[str, Any]] = {}
     raw: dict[str, str] = {}
-    try:
-        if args.db == "postgres":
-            pg_db = f"evroam_bench_{uuid.uuid4().hex[:8]}"
-            _pg_exec(args.pg_url.rstrip("/"), f'CREATE DATABASE "{pg_db}"')
-            db_url = f"{args.pg_url.rstrip('/')}/{pg_db}".replace(
-                "postgresql://", "postgresql+asyncpg://", 1
-            )
-        else:
-            db_url = f"sqlite:///{workdir}/node.db"
-        node = start_node(db_url, workdir)
-        servers.append(node)
-        token_c = register_fake_partner(node, workdir)
+    with common.Workspace(
+        "details", args.db, args.pg_url, log_heading="{name} ({url})", kept="logs and database"
+    ) as workspace:
+        node = common.start_node(workspace.database("node"), workspace.workdir, "NL", "CPO", "CPO")
+        workspace.servers.append(node)
+        token_c = register_fake_partner(node, workspace.workdir)
         auth = f"Token {base64.b64encode(token_c.encode()).decode()}"
         header = f"Authorization: {auth}"
 
@@ -474,15 +277,15 @@ def main() -> int:
             raise RuntimeError(f"GET /ocpi/2.2.1 with token C: {check.status_code} {check.text}")
         node_body = check.content
 
-        ceiling = start_uvicorn_app(
+        ceiling = common.start_uvicorn_app(
             "ceiling",
-            "make_ceiling_app",
-            workdir,
+            "version_details:make_ceiling_app",
+            workspace.workdir,
             {"BENCH_CEILING_BODY": node_body.decode()},
             "/ocpi/2.2.1",
             200,
         )
-        servers.append(ceiling)
+        workspace.servers.append(ceiling)
         ceiling_body = httpx.get(f"{ceiling.url}/ocpi/2.2.1", timeout=10).content
 
         targets = {"evroam": f"{node.url}/ocpi/2.2.1", "ceiling": f"{ceiling.url}/ocpi/2.2.1"}
@@ -490,25 +293,10 @@ def main() -> int:
             if args.warmup > 0:
                 run_wrk(wrk_command(wrk, args, header, url, args.warmup))
             raw[name], results[name] = run_wrk(wrk_command(wrk, args, header, url, args.duration))
-    except Exception:
-        for server in servers:
-            print(f"--- log of {server.name} ({server.url}) ---\n{server.log()}", file=sys.stderr)
-        print(f"logs and database kept in {workdir}", file=sys.stderr)
-        raise
-    finally:
-        for server in servers:
-            server.stop()
-        if pg_db is not None:
-            _pg_exec(args.pg_url.rstrip("/"), f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
-
-    shutil.rmtree(workdir, ignore_errors=True)
 
     shown = wrk_command("wrk", args, "Authorization: Token <base64 token C>", "URL", args.duration)
     print(f"version details (GET /ocpi/2.2.1, token C of a registered partner), {args.db}")
-    print(f"(python {sys.version.split()[0]}, {os.cpu_count()} CPUs, uvicorn {loop_http_impl()})")
-    print(
-        f"load average before the run: {load_before:.2f} (other work on the machine skews figures)"
-    )
+    session.print_machine(f"uvicorn {loop_http_impl()}")
     print(f"wrk: {shlex.join(shown)}   (after a {args.warmup} s unreported warm-up)")
     print(f"body: evroam {len(node_body)} bytes, ceiling {len(ceiling_body)} bytes")
     for name, out in raw.items():
@@ -527,8 +315,18 @@ def main() -> int:
     verdict = "MET" if met else "NOT MET"
     note = " (some requests failed: see errors)" if failed else ""
     print(f"target: at least {TARGET_RATIO:.0%} of the ceiling: {verdict}{note}")
-    print(f"took {time.perf_counter() - wall:.1f} s")
-    print(f"rerun: {rerun_command(args)}")
+    options = [
+        "--duration",
+        str(args.duration),
+        "--connections",
+        str(args.connections),
+        "--threads",
+        str(args.threads),
+        "--warmup",
+        str(args.warmup),
+        *common.db_options(args),
+    ]
+    session.print_end("version_details.py", options)
     return 0 if met else 1
 
 

@@ -72,12 +72,14 @@ def _parties(
 
 
 def _configure_logging(level: str) -> None:
-    from evroam.web.middleware import RequestIdFilter
+    from evroam.web.logctx import RequestIdFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(partner)s] %(message)s"
+        )
     )
     root = logging.getLogger("evroam")
     root.handlers[:] = [handler]

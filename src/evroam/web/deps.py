@@ -11,6 +11,7 @@ from evroam.core.types import ConnectionStatus, TokenKind
 from evroam.ocpi.common.envelope import describe_validation_error
 from evroam.ocpi.common.errors import InvalidParameters, MalformedJson
 from evroam.web.auth import Caller, authenticate, require_full_token
+from evroam.web.logctx import partner_var
 from evroam.web.node import Node
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,6 +30,7 @@ async def get_caller(request: Request) -> Caller:
     """Any valid token, token A included: versions, version details, credentials."""
     node = get_node(request)
     caller = await authenticate(request.headers.get("authorization"), node.uow, node.auth_cache)
+    partner_var.set(caller.partner.label)
     await note_contact(node, caller)
     return caller
 

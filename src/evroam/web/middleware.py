@@ -16,7 +16,6 @@ a task per request).
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import os
@@ -31,18 +30,11 @@ from evroam.ocpi.common.errors import OcpiError, ServerError
 from evroam.ocpi.common.timeutil import format_datetime, utcnow
 from evroam.web.auth import authenticate
 from evroam.web.deps import note_contact
-
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+from evroam.web.logctx import partner_var, request_id_var
 
 _SAFE_ID = re.compile(rb"^[\x21-\x7E]{1,64}$")
 
 log = logging.getLogger("evroam.web")
-
-
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
 
 
 class OcpiTransportMiddleware:
@@ -82,6 +74,7 @@ class OcpiTransportMiddleware:
         request_id = request_id or self._new_id()
         correlation_id = correlation_id or self._new_id()
         token = request_id_var.set(request_id.decode())
+        partner_token = partner_var.set("-")
         try:
             if scope["method"] == "GET" and path in self.documents:
                 await self._serve_document(
@@ -101,6 +94,7 @@ class OcpiTransportMiddleware:
             await self.app(scope, receive, send_with_ids)
         finally:
             request_id_var.reset(token)
+            partner_var.reset(partner_token)
 
     async def _serve_document(
         self,
@@ -119,6 +113,7 @@ class OcpiTransportMiddleware:
                 node.uow,
                 node.auth_cache,
             )
+            partner_var.set(caller.partner.label)
             await note_contact(node, caller)
             timestamp = format_datetime(utcnow()).encode()
             body = b'%s,"status_code":1000,"timestamp":"%s"}' % (data_json, timestamp)
