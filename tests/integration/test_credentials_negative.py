@@ -3,27 +3,24 @@
 Every refusal must answer the right HTTP status with an OCPI envelope (``status_code``,
 ``timestamp``), and change nothing: the partners as listed, the tokens the node issued,
 which tokens open the node and which do not. The partner side is played by the test
-(``ManualPartner``), so it can misbehave in every way a real platform does.
+(a ``FakePartner`` from ``partner_factory``), so it can misbehave in every way a real platform does.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from tests.integration.handshake_helpers import (
-    ManualPartner,
-    api,
+from tests.integration.fake_partner import (
+    FakePartner,
     assert_envelope,
     b64,
     issued_token_hashes,
-    manual_partners,
     new_token,
-    ocpi,
     partners,
     stored_state,
     token_out,
@@ -33,13 +30,6 @@ from tests.support import NodeProcess
 
 CREDENTIALS = "/ocpi/2.2.1/credentials"
 HUBCLIENTINFO = "/ocpi/2.2.1/receiver/hubclientinfo/NL/ABC"
-PartnerFactory = Callable[..., ManualPartner]
-
-
-@pytest.fixture
-def partner_factory() -> Iterator[PartnerFactory]:
-    with manual_partners() as start:
-        yield start
 
 
 @pytest.fixture
@@ -48,28 +38,28 @@ def node(node_factory: Callable[..., NodeProcess]) -> NodeProcess:
 
 
 def _invite(node: NodeProcess) -> str:
-    token: str = api(node, "POST", "/partners/invite", {}, expect=201)["token"]
+    token: str = node.api("POST", "/partners/invite", {}, expect=201)["token"]
     return token
 
 
-def _registered(node: NodeProcess, partner: ManualPartner) -> str:
+def _registered(node: NodeProcess, partner: FakePartner) -> str:
     """Run the handshake for ``partner``; return token C (the partner's token at the node)."""
-    assert_envelope(partner.register_with(node, _invite(node)), 200, 1000)
-    assert partner.node_token
-    return partner.node_token
+    assert_envelope(partner.register_with(node.versions_url, _invite(node)), 200, 1000)
+    assert partner.node.token
+    return partner.node.token
 
 
 def _opens_versions(node: NodeProcess, token: str) -> None:
-    assert_envelope(ocpi(node, "GET", "/ocpi/versions", token), 200, 1000)
+    assert_envelope(node.ocpi("GET", "/ocpi/versions", token), 200, 1000)
 
 
 def _works(node: NodeProcess, token: str) -> None:
-    body = assert_envelope(ocpi(node, "GET", CREDENTIALS, token), 200, 1000)
+    body = assert_envelope(node.ocpi("GET", CREDENTIALS, token), 200, 1000)
     assert body["data"]["token"] == token
 
 
 def _refused(node: NodeProcess, token: str) -> None:
-    assert_envelope(ocpi(node, "GET", "/ocpi/versions", token), 401, 2000)
+    assert_envelope(node.ocpi("GET", "/ocpi/versions", token), 401, 2000)
 
 
 def _client_info() -> dict[str, Any]:
@@ -114,7 +104,7 @@ def test_unknown_missing_or_malformed_token_is_401(node, partner_factory) -> Non
     ]
     for label, headers in bad_headers.items():
         for method, path, body in calls:
-            resp = ocpi(node, method, path, None, headers=headers, json=body)
+            resp = node.ocpi(method, path, None, headers=headers, json=body)
             try:
                 assert_envelope(resp, 401, 2000)
             except AssertionError as exc:
@@ -128,17 +118,16 @@ def test_unknown_missing_or_malformed_token_is_401(node, partner_factory) -> Non
 def test_token_a_after_the_handshake_is_401(node, partner_factory) -> None:
     partner = partner_factory()
     token_a = _invite(node)
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
-    token_c = partner.node_token
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
+    token_c = partner.node.token
     assert token_c
     before = stored_state(node)
     mark = len(partner.calls)
 
     for method, path in (("GET", "/ocpi/versions"), ("GET", "/ocpi/2.2.1"), ("GET", CREDENTIALS)):
-        assert_envelope(ocpi(node, method, path, token_a), 401, 2000)
+        assert_envelope(node.ocpi(method, path, token_a), 401, 2000)
     for raw in (False, True):
-        resp = ocpi(
-            node,
+        resp = node.ocpi(
             "POST",
             CREDENTIALS,
             token_a,
@@ -161,14 +150,14 @@ def test_token_a_on_a_module_other_than_versions_and_credentials_is_401(
 
     for method, body in (("PUT", _client_info()), ("GET", None)):
         for raw in (False, True):
-            resp = ocpi(node, method, HUBCLIENTINFO, token_a, raw_token=raw, json=body)
+            resp = node.ocpi(method, HUBCLIENTINFO, token_a, raw_token=raw, json=body)
             assert_envelope(resp, 401, 2000)
 
     assert stored_state(node) == before
     assert [p["status"] for p in partners(node)] == ["PLANNED"]
     _opens_versions(node, token_a)
     # ...and it still registers.
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
 
 
 # ---------------------------------------------------------------------- wrong method for the state
@@ -180,7 +169,7 @@ def test_second_post_from_registered_partner_is_405(node, partner_factory) -> No
     before = stored_state(node)
     mark = len(partner.calls)
 
-    resp = ocpi(node, "POST", CREDENTIALS, token_c, json=partner.credentials(partner.issue_token()))
+    resp = node.ocpi("POST", CREDENTIALS, token_c, json=partner.credentials(partner.issue_token()))
     assert_envelope(resp, 405, 2000)
 
     assert partner.calls_since(mark) == []
@@ -193,9 +182,9 @@ def test_put_and_delete_before_registration_are_405(node, partner_factory) -> No
     token_a = _invite(node)
     before = stored_state(node)
 
-    resp = ocpi(node, "PUT", CREDENTIALS, token_a, json=partner.credentials(partner.issue_token()))
+    resp = node.ocpi("PUT", CREDENTIALS, token_a, json=partner.credentials(partner.issue_token()))
     assert_envelope(resp, 405, 2000)
-    assert_envelope(ocpi(node, "DELETE", CREDENTIALS, token_a), 405, 2000)
+    assert_envelope(node.ocpi("DELETE", CREDENTIALS, token_a), 405, 2000)
 
     assert partner.calls == []
     assert stored_state(node) == before
@@ -215,7 +204,7 @@ def test_put_changing_country_code_or_party_id_is_2001_and_changes_nothing(
 
     for change, new_party in (({"party_id": "XYZ"}, "DE-XYZ"), ({"country_code": "BE"}, "BE-MAN")):
         body = partner.credentials(partner.issue_token(), **change)
-        resp = ocpi(node, "PUT", CREDENTIALS, token_c, json=body)
+        resp = node.ocpi("PUT", CREDENTIALS, token_c, json=body)
         assert_envelope(resp, 200, 2001, "country_code/party_id", "DE-MAN", new_party)
 
     assert partner.calls_since(mark) == []
@@ -227,7 +216,7 @@ def test_put_changing_country_code_or_party_id_is_2001_and_changes_nothing(
     _works(node, token_c)
     # The same parties in another case are no change (CiString): accepted.
     same = partner.credentials(partner.issue_token(), country_code="de", party_id="man")
-    assert_envelope(ocpi(node, "PUT", CREDENTIALS, token_c, json=same), 200, 1000)
+    assert_envelope(node.ocpi("PUT", CREDENTIALS, token_c, json=same), 200, 1000)
     [shown] = partners(node)
     assert (shown["country_code"], shown["party_id"]) == ("DE", "MAN")
 
@@ -240,15 +229,15 @@ def test_put_when_partner_api_is_unusable_is_3001_and_keeps_the_old_token(
     before = stored_state(node)
 
     partner.mode = "http_500"
-    assert_envelope(partner.update_at(node), 200, 3001)
+    assert_envelope(partner.update_at_node(), 200, 3001)
     partner.mode = "ok"
     # A new token we never accept: the node's re-discovery is refused.
     body = partner.credentials(new_token())
-    assert_envelope(ocpi(node, "PUT", CREDENTIALS, token_c, json=body), 200, 3001)
+    assert_envelope(node.ocpi("PUT", CREDENTIALS, token_c, json=body), 200, 3001)
 
     assert stored_state(node) == before
     _works(node, token_c)
-    assert_envelope(partner.update_at(node), 200, 1000)  # a good update still goes through
+    assert_envelope(partner.update_at_node(), 200, 1000)  # a good update still goes through
 
 
 # ---------------------------------------------------------------------- registrations refused
@@ -260,13 +249,13 @@ def test_partner_versions_down_is_3001_and_invitation_survives(node, partner_fac
     before = stored_state(node)
 
     body = partner.credentials(new_token()) | {"url": unused_versions_url()}
-    assert_envelope(ocpi(node, "POST", CREDENTIALS, token_a, json=body), 200, 3001)
+    assert_envelope(node.ocpi("POST", CREDENTIALS, token_a, json=body), 200, 3001)
 
     assert stored_state(node) == before
     [shown] = partners(node)
     assert (shown["status"], shown["registered"], shown["roles"]) == ("PLANNED", False, [])
     _opens_versions(node, token_a)
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
 
 
 def test_partner_api_answering_garbage_is_3001_and_stores_nothing(node, partner_factory) -> None:
@@ -277,19 +266,19 @@ def test_partner_api_answering_garbage_is_3001_and_stores_nothing(node, partner_
     for mode in ("not_json", "no_envelope", "http_500", "data_not_list", "details_not_json"):
         partner.mode = mode
         mark = len(partner.calls)
-        assert_envelope(partner.register_with(node, token_a), 200, 3001)
+        assert_envelope(partner.register_with(node.versions_url, token_a), 200, 3001)
         assert partner.calls_since(mark), f"{mode}: the node did not try our versions endpoint"
         assert stored_state(node) == before, mode
         _opens_versions(node, token_a)
     partner.mode = "ok"
     # A token B that our own versions endpoint refuses.
     body = partner.credentials(new_token())
-    assert_envelope(ocpi(node, "POST", CREDENTIALS, token_a, json=body), 200, 3001)
+    assert_envelope(node.ocpi("POST", CREDENTIALS, token_a, json=body), 200, 3001)
     assert stored_state(node) == before
 
     assert [p["status"] for p in partners(node)] == ["PLANNED"]
     _opens_versions(node, token_a)
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
 
 
 @pytest.mark.parametrize(
@@ -305,14 +294,14 @@ def test_partner_without_2_2_1_or_credentials_endpoint_is_refused_and_stores_not
     token_a = _invite(node)
     before = stored_state(node)
 
-    assert_envelope(partner.register_with(node, token_a), 200, ocpi_status)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, ocpi_status)
 
     assert [c.path for c in partner.calls][:1] == ["/ocpi/versions"]
     assert stored_state(node) == before
     assert [p["status"] for p in partners(node)] == ["PLANNED"]
     _opens_versions(node, token_a)
     partner.mode = "ok"
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
 
 
 # ---------------------------------------------------------------------- bad bodies
@@ -327,8 +316,7 @@ def test_malformed_json_body_is_400(node, partner_factory) -> None:
 
     for method, token in (("POST", token_a), ("PUT", token_c)):
         for raw in (b'{"token": "abc", "url": ', b"token=abc", b"\xff\xfe{}"):
-            resp = ocpi(
-                node,
+            resp = node.ocpi(
                 method,
                 CREDENTIALS,
                 token,
@@ -379,7 +367,7 @@ def test_missing_or_invalid_field_is_2001_naming_it(node, partner_factory) -> No
         ("body is null", None, "body"),
     ]
     for label, body, field in cases:
-        resp = ocpi(node, "POST", CREDENTIALS, token_a, json=body)
+        resp = node.ocpi("POST", CREDENTIALS, token_a, json=body)
         try:
             assert_envelope(resp, 200, 2001, field)
         except AssertionError as exc:
@@ -388,7 +376,7 @@ def test_missing_or_invalid_field_is_2001_naming_it(node, partner_factory) -> No
     assert partner.calls == []
     assert stored_state(node) == before
     _opens_versions(node, token_a)
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
 
 
 def test_party_held_by_another_partner_is_2001(node, partner_factory) -> None:
@@ -399,17 +387,17 @@ def test_party_held_by_another_partner_is_2001(node, partner_factory) -> None:
     before = stored_state(node)
 
     # The same party in another case is the same party (CiString).
-    resp = second.register_with(node, token_a, country_code="de", party_id="man")
+    resp = second.register_with(node.versions_url, token_a, country_code="de", party_id="man")
     assert_envelope(resp, 200, 2001, "DE-MAN")
     # This node's own party is not for a partner to take either.
-    resp = second.register_with(node, token_a, country_code="NL", party_id="CPO")
+    resp = second.register_with(node.versions_url, token_a, country_code="NL", party_id="CPO")
     assert_envelope(resp, 200, 2001, "NL-CPO")
 
     assert second.calls == []
     assert stored_state(node) == before
     _works(node, token_c)
     _opens_versions(node, token_a)
-    assert_envelope(second.register_with(node, token_a, party_id="TWO"), 200, 1000)
+    assert_envelope(second.register_with(node.versions_url, token_a, party_id="TWO"), 200, 1000)
 
 
 # ---------------------------------------------------------------------- accepted forms, races
@@ -419,14 +407,16 @@ def test_raw_and_base64_token_forms_are_both_accepted(node, partner_factory) -> 
     partner = partner_factory()
     token_a = _invite(node)
 
-    assert_envelope(ocpi(node, "GET", "/ocpi/versions", token_a, raw_token=True), 200, 1000)
-    assert_envelope(ocpi(node, "GET", "/ocpi/versions", token_a), 200, 1000)
-    body = assert_envelope(partner.register_with(node, token_a, raw_token=True), 200, 1000)
+    assert_envelope(node.ocpi("GET", "/ocpi/versions", token_a, raw_token=True), 200, 1000)
+    assert_envelope(node.ocpi("GET", "/ocpi/versions", token_a), 200, 1000)
+    body = assert_envelope(
+        partner.register_with(node.versions_url, token_a, raw_token=True), 200, 1000
+    )
     token_c = body["data"]["token"]
 
     with_newline = base64.b64encode(f"{token_c}\n".encode()).decode()  # as the spec examples
     for header in (f"Token {token_c}", f"Token {b64(token_c)}", f"Token {with_newline}"):
-        resp = ocpi(node, "GET", CREDENTIALS, None, headers={"Authorization": header})
+        resp = node.ocpi("GET", CREDENTIALS, None, headers={"Authorization": header})
         assert assert_envelope(resp, 200, 1000)["data"]["token"] == token_c, header
 
 
@@ -436,7 +426,7 @@ def test_concurrent_posts_with_one_token_a_register_once(node, partner_factory) 
     token_a = _invite(node)
 
     with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(partner.register_with, node, token_a) for _ in range(2)]
+        futures = [pool.submit(partner.register_with, node.versions_url, token_a) for _ in range(2)]
         answers = [f.result() for f in futures]
 
     codes = sorted((r.status_code, r.json()["status_code"]) for r in answers)
@@ -459,7 +449,7 @@ def test_register_with_unreachable_or_unusable_partner_is_502_and_stores_nothing
     node, partner_factory
 ) -> None:
     partner = partner_factory()
-    token_a = partner.invite()
+    token_a = partner.issue_token_a()
     attempts = [
         (unused_versions_url(), "ok", "PartnerUnreachable"),
         (partner.versions_url, "not_json", "PartnerUnreachable"),
@@ -469,8 +459,8 @@ def test_register_with_unreachable_or_unusable_partner_is_502_and_stores_nothing
     ]
     for url, mode, error in attempts:
         partner.mode = mode
-        answer = api(
-            node, "POST", "/partners/register", {"versions_url": url, "token": token_a}, expect=502
+        answer = node.api(
+            "POST", "/partners/register", {"versions_url": url, "token": token_a}, expect=502
         )
         assert answer["error"] == error, (mode, answer)
         assert partners(node) == [], mode
@@ -481,12 +471,11 @@ def test_register_with_unreachable_or_unusable_partner_is_502_and_stores_nothing
 def test_register_with_wrong_token_a_is_502_and_stores_nothing(node_factory) -> None:
     us = node_factory("NL", "CPO", roles=("CPO",))
     them = node_factory("DE", "MSP", roles=("EMSP",))
-    invitation = api(them, "POST", "/partners/invite", {}, expect=201)
+    invitation = them.api("POST", "/partners/invite", {}, expect=201)
     theirs_before = stored_state(them)
 
     for wrong in (new_token(), invitation["token"][:-1]):
-        answer = api(
-            us,
+        answer = us.api(
             "POST",
             "/partners/register",
             {"versions_url": them.versions_url, "token": wrong},
@@ -499,8 +488,7 @@ def test_register_with_wrong_token_a_is_502_and_stores_nothing(node_factory) -> 
 
     assert stored_state(them) == theirs_before
     _opens_versions(them, invitation["token"])
-    shown = api(
-        us,
+    shown = us.api(
         "POST",
         "/partners/register",
         {"versions_url": them.versions_url, "token": invitation["token"]},
@@ -513,11 +501,10 @@ def test_registration_refused_by_partner_is_502_and_token_b_is_revoked(
     node, partner_factory
 ) -> None:
     partner = partner_factory()
-    token_a = partner.invite()
+    token_a = partner.issue_token_a()
     partner.registration_error = 2001
 
-    answer = api(
-        node,
+    answer = node.api(
         "POST",
         "/partners/register",
         {"versions_url": partner.versions_url, "token": token_a},
@@ -531,8 +518,7 @@ def test_registration_refused_by_partner_is_502_and_token_b_is_revoked(
     assert issued_token_hashes(node) == []
 
     partner.registration_error = None
-    shown = api(
-        node,
+    shown = node.api(
         "POST",
         "/partners/register",
         {"versions_url": partner.versions_url, "token": token_a},

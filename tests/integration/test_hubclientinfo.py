@@ -3,7 +3,7 @@ with the HUB role lists every party it connects, paginated (Sender)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,13 +17,6 @@ from tests.integration.fake_partner import FakeFleet, FakePartner
 from tests.support import NodeProcess
 
 NodeFactory = Callable[..., NodeProcess]
-
-
-@pytest.fixture
-def fakes() -> Iterator[FakeFleet]:
-    fleet = FakeFleet()
-    yield fleet
-    fleet.close()
 
 
 def register(node: NodeProcess, fake: FakePartner) -> None:

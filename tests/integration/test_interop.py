@@ -10,7 +10,7 @@ itself send exactly what OCPI 2.2.1 prescribes.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -37,13 +37,6 @@ def backend() -> str:
     """HTTP behaviour does not depend on the database: these run on SQLite only (the
     lifecycle and negative tests cover PostgreSQL)."""
     return "sqlite"
-
-
-@pytest.fixture
-def fakes() -> Iterator[FakeFleet]:
-    fleet = FakeFleet()
-    yield fleet
-    fleet.close()
 
 
 @pytest.fixture

@@ -2,42 +2,26 @@
 
 Register (each node once as the initiator), update and rotate from each side, unregister,
 reset. Tokens between two real nodes are read from each node's database (the partner's
-token it sends); with the manual partner the test plays one side and sees every token
-on the wire.
+token it sends); with a fake partner (``partner_factory``) the test plays one side and sees
+every token on the wire.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.integration.handshake_helpers import (
-    Call,
-    ManualPartner,
-    api,
-    assert_envelope,
-    manual_partners,
-    ocpi,
-    partners,
-    token_out,
-)
+from tests.integration.fake_partner import Call, assert_envelope, partners, token_out
 from tests.support import NodeProcess
 
 CREDENTIALS = "/ocpi/2.2.1/credentials"
 
 
-@pytest.fixture
-def partner_factory() -> Iterator[Callable[..., ManualPartner]]:
-    with manual_partners() as start:
-        yield start
-
-
 def _works(issuer: NodeProcess, token: str) -> dict[str, Any]:
     """The token opens the issuer's credentials GET, which shows the issuer's url and roles."""
-    body = assert_envelope(ocpi(issuer, "GET", CREDENTIALS, token), 200, 1000)
+    body = assert_envelope(issuer.ocpi("GET", CREDENTIALS, token), 200, 1000)
     data: dict[str, Any] = body["data"]
     assert data["token"] == token
     assert data["url"] == issuer.versions_url
@@ -46,7 +30,7 @@ def _works(issuer: NodeProcess, token: str) -> dict[str, Any]:
 
 def _refused(issuer: NodeProcess, token: str) -> None:
     for path in ("/ocpi/versions", CREDENTIALS):
-        assert_envelope(ocpi(issuer, "GET", path, token), 401, 2000)
+        assert_envelope(issuer.ocpi("GET", path, token), 401, 2000)
 
 
 def _no_token_listed(node: NodeProcess, tokens: list[str]) -> None:
@@ -77,12 +61,11 @@ def test_two_nodes_register_update_rotate_and_unregister(node_factory, initiator
     emsp = node_factory("DE", "MSP", roles=("EMSP",))
     first, second = (cpo, emsp) if initiator == "cpo" else (emsp, cpo)
 
-    invitation = api(second, "POST", "/partners/invite", {"note": "pilot"}, expect=201)
+    invitation = second.api("POST", "/partners/invite", {"note": "pilot"}, expect=201)
     assert invitation["versions_url"] == second.versions_url
     assert invitation["partner"]["status"] == "PLANNED"
     token_a = invitation["token"]
-    registered = api(
-        first,
+    registered = first.api(
         "POST",
         "/partners/register",
         {"versions_url": invitation["versions_url"], "token": token_a},
@@ -104,9 +87,9 @@ def test_two_nodes_register_update_rotate_and_unregister(node_factory, initiator
     # A partner is addressed by its id or by its party, in any case.
     for node, partner, party in ((cpo, emsp_at_cpo, "DE-MSP"), (emsp, cpo_at_emsp, "NL-CPO")):
         for ref in (str(partner["id"]), party, party.lower(), party.title()):
-            assert api(node, "GET", f"/partners/{ref}", expect=200)["id"] == partner["id"]
-        api(node, "GET", "/partners/XX-YYY", expect=404)
-        api(node, "GET", f"/partners/{partner['id'] + 100}", expect=404)
+            assert node.api("GET", f"/partners/{ref}", expect=200)["id"] == partner["id"]
+        node.api("GET", "/partners/XX-YYY", expect=404)
+        node.api("GET", f"/partners/{partner['id'] + 100}", expect=404)
 
     def wire_tokens() -> list[tuple[NodeProcess, str]]:
         """(issuer, token) for both directions: what each node sends the other."""
@@ -130,7 +113,7 @@ def test_two_nodes_register_update_rotate_and_unregister(node_factory, initiator
         (emsp, "rotate-token", "nl-cpo"),
     ]
     for node, action, ref in steps:
-        answer = api(node, "POST", f"/partners/{ref}/{action}", expect=200)
+        answer = node.api("POST", f"/partners/{ref}/{action}", expect=200)
         assert answer["status"] == "CONNECTED"
         new = wire_tokens()
         for (issuer, old), (_, fresh) in zip(current, new, strict=True):
@@ -144,14 +127,14 @@ def test_two_nodes_register_update_rotate_and_unregister(node_factory, initiator
             _no_token_listed(n, seen_tokens)
 
     ref = "de-msp" if first is cpo else "nl-cpo"
-    result = api(first, "POST", f"/partners/{ref}/unregister", expect=200)
+    result = first.api("POST", f"/partners/{ref}/unregister", expect=200)
     assert (result["remote_ok"], result["remote_error"]) == (True, None)
     assert result["partner"]["status"] == "SUSPENDED"
     for node, partner in ((cpo, emsp_at_cpo), (emsp, cpo_at_emsp)):
         shown = _only_partner(node)
         assert (shown["status"], shown["registered"]) == ("SUSPENDED", False)
         assert token_out(node, partner["id"]) is None
-        api(node, "POST", f"/partners/{partner['id']}/rotate-token", expect=409)
+        node.api("POST", f"/partners/{partner['id']}/rotate-token", expect=409)
     for issuer, token in current:
         _refused(issuer, token)
     for token in seen_tokens:
@@ -159,7 +142,7 @@ def test_two_nodes_register_update_rotate_and_unregister(node_factory, initiator
             _refused(node, token)
 
 
-# ---------------------------------------------------------------------- a manual partner
+# ---------------------------------------------------------------------- a fake partner
 
 
 def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
@@ -167,16 +150,16 @@ def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
 ) -> None:
     node = node_factory("NL", "CPO", roles=("CPO",))
     partner = partner_factory()
-    token_a = api(node, "POST", "/partners/invite", {}, expect=201)["token"]
+    token_a = node.api("POST", "/partners/invite", {}, expect=201)["token"]
 
     # Token A opens versions and version details before the handshake.
-    assert assert_envelope(ocpi(node, "GET", "/ocpi/versions", token_a), 200, 1000)["data"] == [
+    assert assert_envelope(node.ocpi("GET", "/ocpi/versions", token_a), 200, 1000)["data"] == [
         {"version": "2.2.1", "url": f"{node.url}/ocpi/2.2.1"}
     ]
-    details = assert_envelope(ocpi(node, "GET", "/ocpi/2.2.1", token_a), 200, 1000)["data"]
+    details = assert_envelope(node.ocpi("GET", "/ocpi/2.2.1", token_a), 200, 1000)["data"]
     assert f"{node.url}{CREDENTIALS}" in [e["url"] for e in details["endpoints"]]
 
-    body = assert_envelope(partner.register_with(node, token_a), 200, 1000)
+    body = assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
     [token_b] = partner.accepted
     token_c = body["data"]["token"]
     assert token_c not in (token_a, token_b)
@@ -200,9 +183,9 @@ def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
 
     # The node rotates: PUT with the token we gave it, a new token for us in the body.
     mark = len(partner.calls)
-    api(node, "POST", "/partners/de-man/rotate-token", expect=200)
+    node.api("POST", "/partners/de-man/rotate-token", expect=200)
     assert partner.calls_since(mark) == [Call("PUT", CREDENTIALS, token_b)]
-    token_c2 = partner.node_token
+    token_c2 = partner.node.token
     assert token_c2 and token_c2 != token_c
     _refused(node, token_c)
     _works(node, token_c2)
@@ -211,14 +194,14 @@ def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
 
     # The node updates: it re-discovers us with the token we answered (B is dead for us).
     mark = len(partner.calls)
-    assert api(node, "POST", f"/partners/{shown['id']}/update", expect=200)["status"] == "CONNECTED"
+    assert node.api("POST", f"/partners/{shown['id']}/update", expect=200)["status"] == "CONNECTED"
     assert [(c.method, c.path) for c in partner.calls_since(mark)] == [
         ("GET", "/ocpi/versions"),
         ("GET", "/ocpi/2.2.1"),
         ("PUT", CREDENTIALS),
     ]
     assert {c.token for c in partner.calls_since(mark)} == {token_b2}
-    token_c3 = partner.node_token
+    token_c3 = partner.node.token
     assert token_c3 and token_c3 not in issued
     _refused(node, token_c2)
     _works(node, token_c3)
@@ -226,7 +209,7 @@ def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
 
     # We rotate: PUT with token C3 and a new token B; the node re-discovers us with it.
     mark = len(partner.calls)
-    body = assert_envelope(partner.update_at(node), 200, 1000)
+    body = assert_envelope(partner.update_at_node(), 200, 1000)
     [token_b4] = partner.accepted
     assert partner.calls_since(mark) == [
         Call("GET", "/ocpi/versions", token_b4),
@@ -242,7 +225,7 @@ def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
 
     # The node unregisters: DELETE with our latest token, then every token of ours is dead.
     mark = len(partner.calls)
-    result = api(node, "POST", "/partners/DE-MAN/unregister", expect=200)
+    result = node.api("POST", "/partners/DE-MAN/unregister", expect=200)
     assert result["remote_ok"] is True
     assert partner.calls_since(mark) == [Call("DELETE", CREDENTIALS, token_b4)]
     shown = _only_partner(node)
@@ -250,7 +233,7 @@ def test_partner_registers_rotates_and_is_unregistered_over_the_wire(
     for token in issued:
         _refused(node, token)
     assert_envelope(
-        ocpi(node, "POST", CREDENTIALS, token_c4, json=partner.credentials("x")), 401, 2000
+        node.ocpi("POST", CREDENTIALS, token_c4, json=partner.credentials("x")), 401, 2000
     )
 
 
@@ -259,10 +242,9 @@ def test_node_registers_with_partner_and_both_rotate_over_the_wire(
 ) -> None:
     node = node_factory("NL", "CPO", roles=("CPO",))
     partner = partner_factory()
-    token_a = partner.invite()
+    token_a = partner.issue_token_a()
 
-    shown = api(
-        node,
+    shown = node.api(
         "POST",
         "/partners/register",
         {"versions_url": partner.versions_url, "token": token_a},
@@ -280,33 +262,33 @@ def test_node_registers_with_partner_and_both_rotate_over_the_wire(
     assert posted["url"] == node.versions_url
     assert _roles(posted) == [("NL", "CPO", "CPO")]
     token_b = posted["token"]
-    assert partner.node_token == token_b
+    assert partner.node.token == token_b
     _works(node, token_b)
     [token_c] = partner.accepted
 
     # The node rotates: PUT with token C, a new token B in the body.
     mark = len(partner.calls)
-    api(node, "POST", "/partners/DE-MAN/rotate-token", expect=200)
+    node.api("POST", "/partners/DE-MAN/rotate-token", expect=200)
     assert partner.calls_since(mark) == [Call("PUT", CREDENTIALS, token_c)]
-    token_b2 = partner.node_token
+    token_b2 = partner.node.token
     assert token_b2 and token_b2 != token_b
     _refused(node, token_b)
     _works(node, token_b2)
 
     # We rotate: the node re-discovers us with our new token and hands out a new one.
-    body = assert_envelope(partner.update_at(node), 200, 1000)
+    body = assert_envelope(partner.update_at_node(), 200, 1000)
     token_b3 = body["data"]["token"]
     assert token_b3 not in (token_b, token_b2)
     _refused(node, token_b2)
     _works(node, token_b3)
 
     # We unregister: DELETE with the node's token; the node suspends us and kills the token.
-    assert_envelope(ocpi(node, "DELETE", CREDENTIALS, token_b3), 200, 1000)
+    assert_envelope(node.ocpi("DELETE", CREDENTIALS, token_b3), 200, 1000)
     shown = _only_partner(node)
     assert (shown["status"], shown["registered"]) == ("SUSPENDED", False)
     for token in (token_b, token_b2, token_b3):
         _refused(node, token)
-    api(node, "POST", "/partners/de-man/rotate-token", expect=409)
+    node.api("POST", "/partners/de-man/rotate-token", expect=409)
 
 
 def test_partner_delete_suspends_it_and_the_party_may_register_anew(
@@ -314,25 +296,25 @@ def test_partner_delete_suspends_it_and_the_party_may_register_anew(
 ) -> None:
     node = node_factory("NL", "CPO", roles=("CPO",))
     partner = partner_factory()
-    token_a = api(node, "POST", "/partners/invite", {}, expect=201)["token"]
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
-    token_c = partner.node_token
+    token_a = node.api("POST", "/partners/invite", {}, expect=201)["token"]
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
+    token_c = partner.node.token
     assert token_c
     old_id = _only_partner(node)["id"]
 
-    assert_envelope(ocpi(node, "DELETE", CREDENTIALS, token_c), 200, 1000)
+    assert_envelope(node.ocpi("DELETE", CREDENTIALS, token_c), 200, 1000)
     shown = _only_partner(node)
     assert (shown["status"], shown["registered"]) == ("SUSPENDED", False)
     _refused(node, token_c)
-    assert_envelope(ocpi(node, "DELETE", CREDENTIALS, token_c), 401, 2000)
+    assert_envelope(node.ocpi("DELETE", CREDENTIALS, token_c), 401, 2000)
 
     # A suspended partner no longer holds its party: a new invitation may take it.
-    invitation = api(node, "POST", "/partners/invite", {}, expect=201)
-    assert_envelope(partner.register_with(node, invitation["token"]), 200, 1000)
+    invitation = node.api("POST", "/partners/invite", {}, expect=201)
+    assert_envelope(partner.register_with(node.versions_url, invitation["token"]), 200, 1000)
     listed = {p["id"]: p["status"] for p in partners(node)}
     assert listed == {old_id: "SUSPENDED", invitation["partner"]["id"]: "CONNECTED"}
-    assert api(node, "GET", "/partners/de-man", expect=200)["id"] == invitation["partner"]["id"]
-    _works(node, partner.node_token or "")
+    assert node.api("GET", "/partners/de-man", expect=200)["id"] == invitation["partner"]["id"]
+    _works(node, partner.node.token or "")
     _refused(node, token_c)
 
 
@@ -341,21 +323,21 @@ def test_reset_revokes_every_token_and_partner_registers_again_as_itself(
 ) -> None:
     node = node_factory("NL", "CPO", roles=("CPO",))
     partner = partner_factory()
-    token_a = api(node, "POST", "/partners/invite", {}, expect=201)["token"]
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
-    token_c = partner.node_token
+    token_a = node.api("POST", "/partners/invite", {}, expect=201)["token"]
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
+    token_c = partner.node.token
     assert token_c
     _works(node, token_c)
     partner_id = _only_partner(node)["id"]
 
-    reset = api(node, "POST", "/partners/de-man/reset", expect=200)
+    reset = node.api("POST", "/partners/de-man/reset", expect=200)
     token_a2 = reset["token"]
     assert token_a2 not in (token_a, token_c)
     assert reset["versions_url"] == node.versions_url
     assert (reset["partner"]["id"], reset["partner"]["status"]) == (partner_id, "PLANNED")
     _refused(node, token_c)
     _refused(node, token_a)
-    assert_envelope(ocpi(node, "GET", "/ocpi/versions", token_a2), 200, 1000)
+    assert_envelope(node.ocpi("GET", "/ocpi/versions", token_a2), 200, 1000)
     shown = _only_partner(node)
     assert (shown["status"], shown["registered"]) == ("PLANNED", False)
     assert (shown["country_code"], shown["party_id"]) == ("DE", "MAN")
@@ -364,13 +346,17 @@ def test_reset_revokes_every_token_and_partner_registers_again_as_itself(
 
     # It must come back as itself: another party is refused and changes nothing.
     body = assert_envelope(
-        partner.register_with(node, token_a2, party_id="OTH"), 200, 2001, "DE-MAN", "DE-OTH"
+        partner.register_with(node.versions_url, token_a2, party_id="OTH"),
+        200,
+        2001,
+        "DE-MAN",
+        "DE-OTH",
     )
     assert "data" not in body or not body["data"]
     assert _only_partner(node)["status"] == "PLANNED"
-    assert_envelope(ocpi(node, "GET", "/ocpi/versions", token_a2), 200, 1000)
+    assert_envelope(node.ocpi("GET", "/ocpi/versions", token_a2), 200, 1000)
 
-    body = assert_envelope(partner.register_with(node, token_a2), 200, 1000)
+    body = assert_envelope(partner.register_with(node.versions_url, token_a2), 200, 1000)
     token_c2 = body["data"]["token"]
     shown = _only_partner(node)
     assert (shown["id"], shown["status"], shown["party_id"]) == (partner_id, "CONNECTED", "MAN")
@@ -384,14 +370,14 @@ def test_unregister_of_unreachable_partner_still_suspends_and_revokes(
 ) -> None:
     node = node_factory("NL", "CPO", roles=("CPO",))
     partner = partner_factory()
-    token_a = api(node, "POST", "/partners/invite", {}, expect=201)["token"]
-    assert_envelope(partner.register_with(node, token_a), 200, 1000)
-    token_c = partner.node_token
+    token_a = node.api("POST", "/partners/invite", {}, expect=201)["token"]
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
+    token_c = partner.node.token
     assert token_c
     partner_id = _only_partner(node)["id"]
     partner.stop()
 
-    result = api(node, "POST", "/partners/De-Man/unregister", expect=200)
+    result = node.api("POST", "/partners/De-Man/unregister", expect=200)
     assert result["remote_ok"] is False
     assert result["remote_error"]
     shown = _only_partner(node)

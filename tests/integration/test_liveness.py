@@ -5,24 +5,15 @@ marks them OFFLINE / CONNECTED; invited partners are PLANNED, unregistered ones 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-
-import pytest
 
 from tests.integration.fake_partner import FakeFleet, FakePartner, b64, wait_until
 from tests.support import NodeProcess
 
 NodeFactory = Callable[..., NodeProcess]
 FAST = ("--liveness-interval", "1")
-
-
-@pytest.fixture
-def fakes() -> Iterator[FakeFleet]:
-    fleet = FakeFleet()
-    yield fleet
-    fleet.close()
 
 
 def ts(value: str | None) -> datetime:
