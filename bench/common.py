@@ -17,9 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import NoReturn
 
 import httpx
 
@@ -310,3 +313,19 @@ class Session:
         cmd = [python, f"bench/{script}", *options]
         print(f"took {time.perf_counter() - self.started:.1f} s")
         print(f"rerun: cd {shlex.quote(str(ROOT))} && {shlex.join(cmd)}")
+
+
+def run(main: Callable[[], int]) -> NoReturn:
+    """Exit 0 when the target is met, 1 when not, 2 when the run itself failed."""
+    try:
+        code = main()
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # sys.exit("error: ...") from a setup step
+            print(exc.code, file=sys.stderr)
+            sys.exit(2)
+        raise
+    except Exception:
+        traceback.print_exc()
+        print("benchmark failed: no figures", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(code)
