@@ -277,3 +277,14 @@ async def test_resolve_by_id_or_party(setup) -> None:
     )
     assert (await service.resolve(str(inv.partner.id))).id == inv.partner.id
     assert (await service.resolve("de-abc")).id == inv.partner.id
+
+
+async def test_register_refused_after_the_partner_answered_is_undone_at_the_partner(
+    setup,
+) -> None:
+    service, api, _uow = setup
+    api.answer_roles = OURS  # the partner claims to be us
+    with pytest.raises(PartyConflict):
+        await service.register("https://them/ocpi/versions", "token-a")
+    assert await service.list() == []
+    assert ("delete", "token-c-from-them") in api.calls

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from evroam.core.errors import (
     AlreadyRegistered,
+    DomainError,
     InvalidInput,
     MissingEndpoints,
     NoMutualVersion,
@@ -236,12 +237,21 @@ class PartnerService:
             theirs = await api.post_credentials(
                 cred_url, token_a, discovery.version, self.own_credentials(token_b)
             )
-            async with self._uow() as uow:
-                await self._check_parties(uow, partner, theirs.roles)
         except Exception:
             await self._forget(partner.id)
             raise
-        api = api.for_partner(theirs.roles[0].label)
+        try:
+            async with self._uow() as uow:
+                await self._check_parties(uow, partner, theirs.roles)
+        except DomainError:
+            # The partner has registered us already: tell it we will not keep the
+            # connection, so neither side is left holding a half-made registration.
+            await self._forget(partner.id)
+            try:
+                await api.delete_credentials(cred_url, theirs.token, discovery.version)
+            except PartnerUnreachable as exc:
+                log.warning("could not undo the registration at %s: %s", versions_url, exc)
+            raise
         now = _now()
         async with self._uow() as uow:
             fresh = await uow.partners.get_for_update(partner.id)
