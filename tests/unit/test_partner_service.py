@@ -101,6 +101,21 @@ async def setup(
     await engine.dispose()
 
 
+async def _post(
+    service: PartnerService,
+    partner_id: int,
+    *,
+    roles: list[Party] = THEM,
+    token: str = "b",
+    url: str = "https://them/ocpi/versions",
+    kind: TokenKind = TokenKind.A,
+) -> Credentials:
+    """The partner's credentials POST, as the route hands it to the service."""
+    return await service.accept_registration(
+        partner_id, kind, Credentials(token, url, roles), "2.2.1"
+    )
+
+
 async def _token_kind(uow: SqlUnitOfWorkFactory, token: str) -> TokenKind | None:
     async with uow() as u:
         found = await u.tokens.find([hash_token(token)])
@@ -110,12 +125,7 @@ async def _token_kind(uow: SqlUnitOfWorkFactory, token: str) -> TokenKind | None
 async def test_registration_as_receiver_kills_token_a_and_issues_c(setup) -> None:
     service, api, uow = setup
     inv = await service.invite()
-    ours = await service.accept_registration(
-        inv.partner.id,
-        TokenKind.A,
-        Credentials("token-b", "https://them/ocpi/versions", THEM),
-        "2.2.1",
-    )
+    ours = await _post(service, inv.partner.id, token="token-b")
     assert await _token_kind(uow, inv.token) is None
     assert await _token_kind(uow, ours.token) == TokenKind.AUTH
     # The partner's endpoints were fetched with token B, never with token A.
@@ -137,12 +147,7 @@ async def test_failed_registration_stores_nothing(setup, break_it, error) -> Non
     inv = await service.invite()
     break_it(api)
     with pytest.raises(error):
-        await service.accept_registration(
-            inv.partner.id,
-            TokenKind.A,
-            Credentials("token-b", "https://them/ocpi/versions", THEM),
-            "2.2.1",
-        )
+        await _post(service, inv.partner.id, token="token-b")
     partner = await service.get(inv.partner.id)
     assert partner.status == ConnectionStatus.PLANNED and partner.roles == []
     assert await _token_kind(uow, inv.token) == TokenKind.A
@@ -151,24 +156,15 @@ async def test_failed_registration_stores_nothing(setup, break_it, error) -> Non
 async def test_second_registration_is_refused(setup) -> None:
     service, _api, _uow = setup
     inv = await service.invite()
-    await service.accept_registration(
-        inv.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    await _post(service, inv.partner.id)
     with pytest.raises(AlreadyRegistered):
-        await service.accept_registration(
-            inv.partner.id,
-            TokenKind.AUTH,
-            Credentials("b", "https://them/ocpi/versions", THEM),
-            "2.2.1",
-        )
+        await _post(service, inv.partner.id, kind=TokenKind.AUTH)
 
 
 async def test_party_change_on_update_is_refused_and_changes_nothing(setup) -> None:
     service, _api, uow = setup
     inv = await service.invite()
-    ours = await service.accept_registration(
-        inv.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    ours = await _post(service, inv.partner.id)
     other = [Party("DE", "XYZ", Role.EMSP, BusinessDetails("them"))]
     with pytest.raises(PartyChangeRefused, match="DE-ABC"):
         await service.accept_update(
@@ -182,23 +178,13 @@ async def test_party_change_on_update_is_refused_and_changes_nothing(setup) -> N
 async def test_party_held_by_another_partner_is_refused(setup) -> None:
     service, _api, _uow = setup
     first = await service.invite()
-    await service.accept_registration(
-        first.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    await _post(service, first.partner.id)
     second = await service.invite()
     with pytest.raises(PartyConflict):
-        await service.accept_registration(
-            second.partner.id,
-            TokenKind.A,
-            Credentials("b2", "https://them2/ocpi/versions", THEM),
-            "2.2.1",
-        )
+        await _post(service, second.partner.id, token="b2", url="https://them2/ocpi/versions")
     with pytest.raises(PartyConflict):
-        await service.accept_registration(
-            second.partner.id,
-            TokenKind.A,
-            Credentials("b2", "https://them2/ocpi/versions", OURS),
-            "2.2.1",
+        await _post(
+            service, second.partner.id, roles=OURS, token="b2", url="https://them2/ocpi/versions"
         )
 
 
@@ -222,9 +208,7 @@ async def test_register_with_down_partner_leaves_nothing(setup) -> None:
 async def test_failed_rotation_keeps_old_tokens(setup) -> None:
     service, api, uow = setup
     inv = await service.invite()
-    ours = await service.accept_registration(
-        inv.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    ours = await _post(service, inv.partner.id)
     api.fail_put = PartnerUnreachable("timeout")
     with pytest.raises(PartnerUnreachable):
         await service.rotate(inv.partner.id)
@@ -238,9 +222,7 @@ async def test_failed_rotation_keeps_old_tokens(setup) -> None:
 async def test_rotation_replaces_both_tokens(setup) -> None:
     service, api, uow = setup
     inv = await service.invite()
-    ours = await service.accept_registration(
-        inv.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    ours = await _post(service, inv.partner.id)
     partner = await service.rotate(inv.partner.id)
     assert partner.token_out == "rotated-by-them"
     assert await _token_kind(uow, ours.token) is None
@@ -250,9 +232,7 @@ async def test_rotation_replaces_both_tokens(setup) -> None:
 async def test_reset_revokes_everything_and_issues_token_a(setup) -> None:
     service, _api, uow = setup
     inv = await service.invite()
-    ours = await service.accept_registration(
-        inv.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    ours = await _post(service, inv.partner.id)
     again = await service.reset(inv.partner.id)
     assert await _token_kind(uow, ours.token) is None
     assert await _token_kind(uow, again.token) == TokenKind.A
@@ -261,20 +241,13 @@ async def test_reset_revokes_everything_and_issues_token_a(setup) -> None:
     # Coming back as someone else is refused.
     other = [Party("DE", "XYZ", Role.EMSP, BusinessDetails("them"))]
     with pytest.raises(PartyChangeRefused):
-        await service.accept_registration(
-            inv.partner.id,
-            TokenKind.A,
-            Credentials("b", "https://them/ocpi/versions", other),
-            "2.2.1",
-        )
+        await _post(service, inv.partner.id, roles=other)
 
 
 async def test_resolve_by_id_or_party(setup) -> None:
     service, _api, _uow = setup
     inv = await service.invite()
-    await service.accept_registration(
-        inv.partner.id, TokenKind.A, Credentials("b", "https://them/ocpi/versions", THEM), "2.2.1"
-    )
+    await _post(service, inv.partner.id)
     assert (await service.resolve(str(inv.partner.id))).id == inv.partner.id
     assert (await service.resolve("de-abc")).id == inv.partner.id
 
