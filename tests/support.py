@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +191,3 @@ class NodeProcess:
                 self.proc.wait(5)
         self._log.close()
         self.http.close()
-
-
-def iter_nodes(nodes: list[NodeProcess]) -> Iterator[NodeProcess]:
-    yield from nodes

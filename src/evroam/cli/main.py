@@ -159,7 +159,3 @@ def db_upgrade(
     settings = _settings(database_url=db)
     upgrade(settings.database_url, revision)
     typer.echo(f"database at revision {revision}")
-
-
-def main() -> None:  # pragma: no cover - console entry point convenience
-    app()

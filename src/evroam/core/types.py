@@ -11,6 +11,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key for version numbers such as "2.2.1"; anything unparsable sorts first."""
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (0,)
+
+
 class Role(StrEnum):
     """OCPI 2.2.1 Role (types: Role). 2.3.0 drops HUB; that is a wire concern."""
 

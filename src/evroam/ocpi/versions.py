@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from evroam.core.types import version_key
+
+__all__ = ["ALIASES", "VERSIONS", "canonical", "package", "version_key"]
+
 VERSIONS: dict[str, str] = {"2.2.1": "evroam.ocpi.v2_2_1"}
 
 ALIASES: dict[str, str] = {"2.2": "2.2.1"}
@@ -17,13 +21,6 @@ ALIASES: dict[str, str] = {"2.2": "2.2.1"}
 
 def package(version: str) -> ModuleType:
     return importlib.import_module(VERSIONS[version])
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in version.split("."))
-    except ValueError:
-        return (0,)
 
 
 def canonical(version: str) -> str:

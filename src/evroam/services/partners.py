@@ -32,20 +32,13 @@ from evroam.core.errors import (
 )
 from evroam.core.ports import Credentials, PartnerApi, UnitOfWork, UnitOfWorkFactory, VersionRef
 from evroam.core.tokens import generate_token, hash_token
-from evroam.core.types import ConnectionStatus, Endpoint, Partner, Party, TokenKind
+from evroam.core.types import ConnectionStatus, Endpoint, Partner, Party, TokenKind, version_key
 
 log = logging.getLogger("evroam.partners")
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _version_key(v: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in v.split("."))
-    except ValueError:
-        return (0,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +77,7 @@ class PartnerService:
         self._api = api
         self.own_parties = list(own_parties)
         self.versions_url = versions_url
-        self.supported_versions = sorted(supported_versions, key=_version_key, reverse=True)
+        self.supported_versions = sorted(supported_versions, key=version_key, reverse=True)
         self._tokens_changed = on_tokens_changed
 
     # ------------------------------------------------------------------ lookups

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evroam.core.types import (
@@ -195,6 +195,3 @@ class SqlPartnerRepository:
             .where(PartnerRow.id == partner_id, PartnerRow.status != status.value)
             .values(status=status.value, status_changed_at=at, updated_at=at)
         )
-
-    async def count(self) -> int:
-        return int(await self._s.scalar(select(func.count()).select_from(PartnerRow)) or 0)
