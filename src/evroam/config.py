@@ -7,6 +7,7 @@ at import; ``Settings()`` is built by the CLI (or a test) and handed to ``create
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, Field, SecretStr, StringConstraints, field_validator
@@ -53,6 +54,28 @@ class Settings(BaseSettings):
     )
     parties: list[PartyConfig] = Field(default_factory=lambda: list(DEFAULT_PARTIES))
     admin_token: SecretStr | None = None
+    admin_token_file: Path | None = Field(
+        default=None,
+        description="File holding the admin token (kept out of the process list); "
+        "overrides admin_token.",
+    )
+    allow_private_destinations: bool | None = Field(
+        default=None,
+        description="Let the node call partner URLs on loopback and private addresses. "
+        "Default: allowed only when this node's own public URL is loopback or private. "
+        "Link-local and cloud metadata addresses are always refused.",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body accepted (HTTP 413 above)."
+    )
+    token_a_days: float = Field(
+        default=30.0, gt=0, description="Days after which an unused token A expires."
+    )
+    max_registration_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed registrations with one token A before that token A is revoked.",
+    )
     liveness_interval: float = Field(
         default=300.0, ge=0, description="Seconds of silence before a partner is pinged; 0 = off."
     )

@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from evroam.core.tokens import hash_token
+from evroam.core.credentials_tokens import hash_token
 from evroam.core.types import (
     BusinessDetails,
     ClientInfo,
     ConnectionStatus,
+    CredentialsTokenKind,
     Endpoint,
     InterfaceRole,
     Partner,
     Party,
     Role,
-    TokenKind,
 )
 from evroam.storage.db import create_engine, session_factory, upgrade_async
 from evroam.storage.uow import SqlUnitOfWorkFactory
@@ -90,23 +90,23 @@ async def test_uncommitted_changes_are_rolled_back(uow: SqlUnitOfWorkFactory) ->
 async def test_token_hashes_find_and_revoke(uow: SqlUnitOfWorkFactory) -> None:
     async with uow() as u:
         p = await u.partners.add(_partner())
-        await u.tokens.add(p.id, TokenKind.A, hash_token("a"))
-        await u.tokens.add(p.id, TokenKind.AUTH, hash_token("c"))
+        await u.credentials_tokens.add(p.id, CredentialsTokenKind.A, hash_token("a"))
+        await u.credentials_tokens.add(p.id, CredentialsTokenKind.AUTH, hash_token("c"))
         await u.commit()
     async with uow() as u:
-        assert await u.tokens.find([hash_token("zzz"), hash_token("c")]) == (
+        assert await u.credentials_tokens.find([hash_token("zzz"), hash_token("c")]) == (
             p.id,
-            TokenKind.AUTH,
+            CredentialsTokenKind.AUTH,
             hash_token("c"),
         )
-        await u.tokens.revoke(p.id, TokenKind.A)
+        await u.credentials_tokens.revoke(p.id, CredentialsTokenKind.A)
         await u.commit()
     async with uow() as u:
-        assert await u.tokens.find([hash_token("a")]) is None
-        await u.tokens.revoke(p.id)
+        assert await u.credentials_tokens.find([hash_token("a")]) is None
+        await u.credentials_tokens.revoke(p.id)
         await u.commit()
     async with uow() as u:
-        assert await u.tokens.find([hash_token("c")]) is None
+        assert await u.credentials_tokens.find([hash_token("c")]) is None
 
 
 async def test_touch_updates_contact_and_status(uow: SqlUnitOfWorkFactory) -> None:

@@ -5,10 +5,10 @@ import pytest
 from evroam.core.types import (
     BusinessDetails,
     ConnectionStatus,
+    CredentialsTokenKind,
     Partner,
     Party,
     Role,
-    TokenKind,
 )
 from evroam.ocpi.common.errors import InvalidParameters, Unauthorized
 from evroam.web.auth import Caller, check_admin_token, check_routing_headers, parse_authorization
@@ -19,7 +19,7 @@ CALLER = Caller(
         status=ConnectionStatus.CONNECTED,
         roles=[Party("DE", "ABC", Role.EMSP, BusinessDetails("x"))],
     ),
-    kind=TokenKind.AUTH,
+    kind=CredentialsTokenKind.AUTH,
     token="t",
 )
 OURS = {("NL", "EVR")}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from evroam.core.credentials_tokens import hash_token
 from evroam.core.errors import (
     AlreadyRegistered,
     MissingEndpoints,
@@ -21,15 +22,14 @@ from evroam.core.errors import (
     PartyConflict,
 )
 from evroam.core.ports import Credentials, VersionRef
-from evroam.core.tokens import hash_token
 from evroam.core.types import (
     BusinessDetails,
     ConnectionStatus,
+    CredentialsTokenKind,
     Endpoint,
     InterfaceRole,
     Party,
     Role,
-    TokenKind,
 )
 from evroam.services.partners import PartnerService
 from evroam.storage.db import create_engine, session_factory, upgrade_async
@@ -108,7 +108,7 @@ async def _post(
     roles: list[Party] = THEM,
     token: str = "b",
     url: str = "https://them/ocpi/versions",
-    kind: TokenKind = TokenKind.A,
+    kind: CredentialsTokenKind = CredentialsTokenKind.A,
 ) -> Credentials:
     """The partner's credentials POST, as the route hands it to the service."""
     return await service.accept_registration(
@@ -116,9 +116,9 @@ async def _post(
     )
 
 
-async def _token_kind(uow: SqlUnitOfWorkFactory, token: str) -> TokenKind | None:
+async def _token_kind(uow: SqlUnitOfWorkFactory, token: str) -> CredentialsTokenKind | None:
     async with uow() as u:
-        found = await u.tokens.find([hash_token(token)])
+        found = await u.credentials_tokens.find([hash_token(token)])
     return found[1] if found else None
 
 
@@ -127,7 +127,7 @@ async def test_registration_as_receiver_kills_token_a_and_issues_c(setup) -> Non
     inv = await service.invite()
     ours = await _post(service, inv.partner.id, token="token-b")
     assert await _token_kind(uow, inv.token) is None
-    assert await _token_kind(uow, ours.token) == TokenKind.AUTH
+    assert await _token_kind(uow, ours.token) == CredentialsTokenKind.AUTH
     # The partner's endpoints were fetched with token B, never with token A.
     assert {c[1] for c in api.calls} == {"token-b"}
     partner = await service.get(inv.partner.id)
@@ -150,7 +150,7 @@ async def test_failed_registration_stores_nothing(setup, break_it, error) -> Non
         await _post(service, inv.partner.id, token="token-b")
     partner = await service.get(inv.partner.id)
     assert partner.status == ConnectionStatus.PLANNED and partner.roles == []
-    assert await _token_kind(uow, inv.token) == TokenKind.A
+    assert await _token_kind(uow, inv.token) == CredentialsTokenKind.A
 
 
 async def test_second_registration_is_refused(setup) -> None:
@@ -158,7 +158,7 @@ async def test_second_registration_is_refused(setup) -> None:
     inv = await service.invite()
     await _post(service, inv.partner.id)
     with pytest.raises(AlreadyRegistered):
-        await _post(service, inv.partner.id, kind=TokenKind.AUTH)
+        await _post(service, inv.partner.id, kind=CredentialsTokenKind.AUTH)
 
 
 async def test_party_change_on_update_is_refused_and_changes_nothing(setup) -> None:
@@ -172,7 +172,7 @@ async def test_party_change_on_update_is_refused_and_changes_nothing(setup) -> N
         )
     partner = await service.get(inv.partner.id)
     assert partner.roles == THEM and partner.token_out == "b"
-    assert await _token_kind(uow, ours.token) == TokenKind.AUTH
+    assert await _token_kind(uow, ours.token) == CredentialsTokenKind.AUTH
 
 
 async def test_party_held_by_another_partner_is_refused(setup) -> None:
@@ -213,7 +213,7 @@ async def test_failed_rotation_keeps_old_tokens(setup) -> None:
     with pytest.raises(PartnerUnreachable):
         await service.rotate(inv.partner.id)
     assert (await service.get(inv.partner.id)).token_out == "b"
-    assert await _token_kind(uow, ours.token) == TokenKind.AUTH
+    assert await _token_kind(uow, ours.token) == CredentialsTokenKind.AUTH
     async with uow() as u:
         rows = (await u.session.execute(text("select token_hash from credentials_token"))).all()
     assert [r[0] for r in rows] == [hash_token(ours.token)]
@@ -235,7 +235,7 @@ async def test_reset_revokes_everything_and_issues_token_a(setup) -> None:
     ours = await _post(service, inv.partner.id)
     again = await service.reset(inv.partner.id)
     assert await _token_kind(uow, ours.token) is None
-    assert await _token_kind(uow, again.token) == TokenKind.A
+    assert await _token_kind(uow, again.token) == CredentialsTokenKind.A
     partner = await service.get(inv.partner.id)
     assert partner.status == ConnectionStatus.PLANNED and partner.token_out is None
     # Coming back as someone else is refused.

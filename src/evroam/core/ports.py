@@ -7,12 +7,20 @@ exercised with the real SQLite store and without importing a web or HTTP framewo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Self
+from typing import Literal, Protocol, Self
 
-from evroam.core.types import ClientInfo, ConnectionStatus, Endpoint, Partner, Party, TokenKind
+from evroam.core.types import (
+    ClientInfo,
+    ConnectionStatus,
+    CredentialsTokenKind,
+    Endpoint,
+    Partner,
+    Party,
+    Quirk,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +49,66 @@ class PartnerRepository(Protocol):
     async def touch(self, partner_id: int, at: datetime, status: ConnectionStatus) -> None: ...
 
 
-class TokenRepository(Protocol):
-    async def add(self, partner_id: int, kind: TokenKind, token_hash: str) -> None: ...
-    async def find(self, token_hashes: Sequence[str]) -> tuple[int, TokenKind, str] | None:
-        """(partner_id, kind, matched hash) for the first stored hash among the candidates."""
+class CredentialsTokenRepository(Protocol):
+    async def add(
+        self,
+        partner_id: int,
+        kind: CredentialsTokenKind,
+        token_hash: str,
+        expires_at: datetime | None = None,
+    ) -> None: ...
+    async def find(
+        self, token_hashes: Sequence[str], now: datetime
+    ) -> tuple[int, CredentialsTokenKind, str] | None:
+        """(partner_id, kind, matched hash) for the first stored hash among the candidates
+        that has not expired at ``now``."""
         ...
 
-    async def revoke(self, partner_id: int, kind: TokenKind | None = None) -> int:
+    async def revoke(self, partner_id: int, kind: CredentialsTokenKind | None = None) -> int:
         """Delete the partner's tokens (of one kind); how many there were."""
         ...
 
     async def revoke_hash(self, token_hash: str) -> None: ...
+    async def count_failure(self, token_hash: str) -> int:
+        """Add one failed use (a refused registration) to the token; the new count."""
+        ...
+
+    async def has_kind(self, partner_id: int, kind: CredentialsTokenKind) -> bool: ...
+
+
+class PartyClaimRepository(Protocol):
+    """Which partner holds each (country_code, party_id): a database constraint, so two
+    concurrent registrations of one party cannot both commit."""
+
+    async def claim(self, partner_id: int, parties: Iterable[tuple[str, str]]) -> None:
+        """Claim every pair for the partner (keeping its own); raise ``PartyConflict``
+        naming the pair when another partner holds one, in this transaction or a
+        concurrent one."""
+        ...
+
+    async def release(self, partner_id: int) -> None: ...
+    async def holder(self, country_code: str, party_id: str) -> int | None: ...
+
+
+class QuirkRepository(Protocol):
+    async def all(self) -> list[Quirk]: ...
+    async def remember(self, quirk: Quirk) -> None:
+        """Insert or replace the quirk with the same (host, kind, key)."""
+        ...
+
+
+UpsertOutcome = Literal["created", "updated", "stale"]
 
 
 class ClientInfoRepository(Protocol):
-    async def upsert(self, hub_partner_id: int, info: ClientInfo) -> bool:
-        """Store; True when the object was new."""
+    async def upsert(self, hub_partner_id: int, info: ClientInfo) -> UpsertOutcome:
+        """Store unless the stored object has a newer ``last_updated`` ("stale")."""
         ...
 
     async def get(
         self, hub_partner_id: int, country_code: str, party_id: str
     ) -> ClientInfo | None: ...
+    async def list(self, hub_partner_id: int) -> list[ClientInfo]: ...
 
 
 class UnitOfWork(Protocol):
@@ -70,9 +117,13 @@ class UnitOfWork(Protocol):
     @property
     def partners(self) -> PartnerRepository: ...
     @property
-    def tokens(self) -> TokenRepository: ...
+    def credentials_tokens(self) -> CredentialsTokenRepository: ...
+    @property
+    def party_claims(self) -> PartyClaimRepository: ...
     @property
     def client_infos(self) -> ClientInfoRepository: ...
+    @property
+    def quirks(self) -> QuirkRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -80,7 +131,11 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work. A writing one takes the database's write lock when it
+        begins (SQLite: ``BEGIN IMMEDIATE``), so a read-check-write inside it is isolated;
+        ``read_only`` ones do not, and must not write."""
+        ...
 
 
 class PartnerApi(Protocol):

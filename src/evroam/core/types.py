@@ -40,12 +40,27 @@ class ConnectionStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
 
 
+class ModuleId(StrEnum):
+    """OCPI module identifiers (versions: ModuleID). Services and version packages name a
+    module through this enum, never through a string literal."""
+
+    CDRS = "cdrs"
+    CHARGING_PROFILES = "chargingprofiles"
+    COMMANDS = "commands"
+    CREDENTIALS = "credentials"
+    HUB_CLIENT_INFO = "hubclientinfo"
+    LOCATIONS = "locations"
+    SESSIONS = "sessions"
+    TARIFFS = "tariffs"
+    TOKENS = "tokens"
+
+
 class InterfaceRole(StrEnum):
     SENDER = "SENDER"
     RECEIVER = "RECEIVER"
 
 
-class TokenKind(StrEnum):
+class CredentialsTokenKind(StrEnum):
     """Which credentials token a stored hash is.
 
     ``A`` is the offline invitation token: valid only for versions, version details and
@@ -119,6 +134,11 @@ class Partner:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     note: str | None = None
+    # Set while a registration we started is in flight (token B committed, POST not yet
+    # answered); a node that dies in between finds it at start-up and revokes token B.
+    pending_since: datetime | None = None
+    # What the node itself has to tell the operator about this partner (shown as text).
+    notice: str | None = None
 
     @property
     def registered(self) -> bool:
@@ -138,6 +158,18 @@ class Partner:
             if ep.identifier == identifier and (role is None or ep.role in (role, None)):
                 return ep
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Quirk:
+    """Something a partner platform needs that OCPI does not say (a learnt deviation),
+    remembered per host so that it survives a restart. ``kind`` is e.g. ``raw-token``
+    (value ``"1"``) or ``rewrite`` (value: the URL that answers, keyed by ``key``)."""
+
+    host: str
+    kind: str
+    key: str
+    value: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from evroam.core.credentials_tokens import generate_token, hash_token
 from evroam.core.errors import (
     AlreadyRegistered,
     DomainError,
@@ -31,8 +32,14 @@ from evroam.core.errors import (
     PartyConflict,
 )
 from evroam.core.ports import Credentials, PartnerApi, UnitOfWork, UnitOfWorkFactory, VersionRef
-from evroam.core.tokens import generate_token, hash_token
-from evroam.core.types import ConnectionStatus, Endpoint, Partner, Party, TokenKind, version_key
+from evroam.core.types import (
+    ConnectionStatus,
+    CredentialsTokenKind,
+    Endpoint,
+    Partner,
+    Party,
+    version_key,
+)
 
 log = logging.getLogger("evroam.partners")
 
@@ -190,7 +197,7 @@ class PartnerService:
                     note=note,
                 )
             )
-            await uow.tokens.add(partner.id, TokenKind.A, hash_token(token))
+            await uow.credentials_tokens.add(partner.id, CredentialsTokenKind.A, hash_token(token))
             await uow.commit()
         log.info("invited partner %s; token A issued", partner.id)
         return Invitation(partner=partner, token=token, versions_url=self.versions_url)
@@ -222,7 +229,9 @@ class PartnerService:
                 )
             )
             # Committed before the POST: the partner calls our versions back with token B.
-            await uow.tokens.add(partner.id, TokenKind.AUTH, hash_token(token_b))
+            await uow.credentials_tokens.add(
+                partner.id, CredentialsTokenKind.AUTH, hash_token(token_b)
+            )
             await uow.commit()
 
         cred_url = next(e.url for e in discovery.endpoints if e.identifier == "credentials")
@@ -260,7 +269,7 @@ class PartnerService:
     async def _forget(self, partner_id: int) -> None:
         """Undo a registration that did not complete: no record, no token B left behind."""
         async with self._uow() as uow:
-            await uow.tokens.revoke(partner_id)
+            await uow.credentials_tokens.revoke(partner_id)
             await uow.partners.delete(partner_id)
             await uow.commit()
         self._tokens_changed()
@@ -268,12 +277,12 @@ class PartnerService:
     # ------------------------------------------------------------------ they register
 
     async def accept_registration(
-        self, partner_id: int, used_kind: TokenKind, theirs: Credentials, version: str
+        self, partner_id: int, used_kind: CredentialsTokenKind, theirs: Credentials, version: str
     ) -> Credentials:
         """A credentials POST (we are Receiver): mirror the partner's discovery with token B,
         then answer with token C. Token A dies in the same transaction."""
         partner = await self.get(partner_id)
-        if partner.registered or used_kind != TokenKind.A:
+        if partner.registered or used_kind != CredentialsTokenKind.A:
             raise AlreadyRegistered(f"partner {partner.label} is already registered")
         async with self._uow() as uow:
             await self._check_parties(uow, partner, theirs.roles)
@@ -285,7 +294,7 @@ class PartnerService:
             # Consuming token A first is what makes two concurrent POSTs with the same
             # token A register once: the DELETE takes the write lock (SQLite) or the row
             # lock (PostgreSQL), and the loser finds nothing left to consume.
-            if await uow.tokens.revoke(partner_id, TokenKind.A) == 0:
+            if await uow.credentials_tokens.revoke(partner_id, CredentialsTokenKind.A) == 0:
                 raise AlreadyRegistered("token A was already used for this registration")
             fresh = await uow.partners.get_for_update(partner_id)
             if fresh is None:
@@ -296,8 +305,10 @@ class PartnerService:
             fresh.initiated_by_us = False
             self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
-            await uow.tokens.revoke(partner_id)
-            await uow.tokens.add(partner_id, TokenKind.AUTH, hash_token(token_c))
+            await uow.credentials_tokens.revoke(partner_id)
+            await uow.credentials_tokens.add(
+                partner_id, CredentialsTokenKind.AUTH, hash_token(token_c)
+            )
             await uow.commit()
         self._tokens_changed()
         log.info("partner %s (%s) registered with us on OCPI %s", partner_id, fresh.label, version)
@@ -323,8 +334,10 @@ class PartnerService:
             await self._check_parties(uow, fresh, theirs.roles)
             self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
-            await uow.tokens.revoke(partner_id)
-            await uow.tokens.add(partner_id, TokenKind.AUTH, hash_token(new_token))
+            await uow.credentials_tokens.revoke(partner_id)
+            await uow.credentials_tokens.add(
+                partner_id, CredentialsTokenKind.AUTH, hash_token(new_token)
+            )
             await uow.commit()
         self._tokens_changed()
         log.info("partner %s (%s) updated its credentials", partner_id, fresh.label)
@@ -338,7 +351,7 @@ class PartnerService:
                 raise NotRegistered(f"partner {partner_id} is not registered")
             self._suspend(partner)
             await uow.partners.save(partner)
-            await uow.tokens.revoke(partner_id)
+            await uow.credentials_tokens.revoke(partner_id)
             await uow.commit()
         self._tokens_changed()
         log.info("partner %s (%s) unregistered itself", partner_id, partner.label)
@@ -399,7 +412,7 @@ class PartnerService:
         new_hash = hash_token(new_token)
         # The new token must work before the PUT: the partner re-discovers us with it.
         async with self._uow() as uow:
-            await uow.tokens.add(partner.id, TokenKind.AUTH, new_hash)
+            await uow.credentials_tokens.add(partner.id, CredentialsTokenKind.AUTH, new_hash)
             await uow.commit()
         try:
             theirs = await api.put_credentials(
@@ -412,7 +425,7 @@ class PartnerService:
                 )
         except Exception:
             async with self._uow() as uow:
-                await uow.tokens.revoke_hash(new_hash)
+                await uow.credentials_tokens.revoke_hash(new_hash)
                 await uow.commit()
             self._tokens_changed()
             raise
@@ -423,8 +436,8 @@ class PartnerService:
                 raise PartnerNotFound(f"partner {partner.id} vanished")
             self._connect(fresh, theirs, discovery, now)
             await uow.partners.save(fresh)
-            await uow.tokens.revoke(partner.id, TokenKind.AUTH)
-            await uow.tokens.add(partner.id, TokenKind.AUTH, new_hash)
+            await uow.credentials_tokens.revoke(partner.id, CredentialsTokenKind.AUTH)
+            await uow.credentials_tokens.add(partner.id, CredentialsTokenKind.AUTH, new_hash)
             await uow.commit()
         self._tokens_changed()
         log.info("credentials of partner %s (%s) updated and rotated", fresh.id, fresh.label)
@@ -452,7 +465,7 @@ class PartnerService:
                 raise PartnerNotFound(f"no partner {partner_id}")
             self._suspend(fresh)
             await uow.partners.save(fresh)
-            await uow.tokens.revoke(partner_id)
+            await uow.credentials_tokens.revoke(partner_id)
             await uow.commit()
         self._tokens_changed()
         log.info("unregistered partner %s (%s)", partner_id, fresh.label)
@@ -469,14 +482,14 @@ class PartnerService:
             partner = await uow.partners.get_for_update(partner_id)
             if partner is None:
                 raise PartnerNotFound(f"no partner {partner_id}")
-            await uow.tokens.revoke(partner_id)
+            await uow.credentials_tokens.revoke(partner_id)
             partner.token_out = None
             partner.registered_at = None
             partner.status = ConnectionStatus.PLANNED
             partner.status_changed_at = now
             partner.updated_at = now
             await uow.partners.save(partner)
-            await uow.tokens.add(partner_id, TokenKind.A, hash_token(token))
+            await uow.credentials_tokens.add(partner_id, CredentialsTokenKind.A, hash_token(token))
             await uow.commit()
         self._tokens_changed()
         log.warning(

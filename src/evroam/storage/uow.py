@@ -7,8 +7,8 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
+from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.partners import SqlPartnerRepository
-from evroam.storage.repositories.tokens import SqlTokenRepository
 
 
 class SqlUnitOfWork:
@@ -16,7 +16,7 @@ class SqlUnitOfWork:
 
     session: AsyncSession
     partners: SqlPartnerRepository
-    tokens: SqlTokenRepository
+    credentials_tokens: SqlCredentialsTokenRepository
     client_infos: SqlClientInfoRepository
 
     def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
@@ -25,7 +25,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._factory()
         self.partners = SqlPartnerRepository(self.session)
-        self.tokens = SqlTokenRepository(self.session)
+        self.credentials_tokens = SqlCredentialsTokenRepository(self.session)
         self.client_infos = SqlClientInfoRepository(self.session)
         return self
 

@@ -15,8 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from evroam.core.tokens import hash_token, hashes_equal, header_token_candidates, secrets_equal
-from evroam.core.types import Partner, TokenKind
+from evroam.core.credentials_tokens import (
+    hash_token,
+    hashes_equal,
+    header_token_candidates,
+    secrets_equal,
+)
+from evroam.core.types import CredentialsTokenKind, Partner
 from evroam.ocpi.common.errors import InvalidParameters, Unauthorized
 
 if TYPE_CHECKING:
@@ -33,7 +38,7 @@ class Caller:
     for the duration of the request, e.g. to echo it in a credentials GET)."""
 
     partner: Partner
-    kind: TokenKind
+    kind: CredentialsTokenKind
     token: str
 
 
@@ -47,8 +52,10 @@ class AuthCache:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Partner, TokenKind]] = {}
-        self._inflight: dict[tuple[str, ...], asyncio.Future[tuple[Partner, TokenKind, str]]] = {}
+        self._entries: dict[str, tuple[float, Partner, CredentialsTokenKind]] = {}
+        self._inflight: dict[
+            tuple[str, ...], asyncio.Future[tuple[Partner, CredentialsTokenKind, str]]
+        ] = {}
         self._touched: dict[int, float] = {}
         self.generation = 0
 
@@ -57,7 +64,7 @@ class AuthCache:
         self._entries.clear()
         self._touched.clear()
 
-    def get(self, token_hash: str) -> tuple[Partner, TokenKind] | None:
+    def get(self, token_hash: str) -> tuple[Partner, CredentialsTokenKind] | None:
         entry = self._entries.get(token_hash)
         if entry is None:
             return None
@@ -67,7 +74,9 @@ class AuthCache:
             return None
         return partner, kind
 
-    def put(self, token_hash: str, partner: Partner, kind: TokenKind, generation: int) -> None:
+    def put(
+        self, token_hash: str, partner: Partner, kind: CredentialsTokenKind, generation: int
+    ) -> None:
         if generation != self.generation:
             return
         if len(self._entries) > 10_000:
@@ -125,10 +134,10 @@ async def authenticate(header: str | None, uow: SqlUnitOfWorkFactory, cache: Aut
 
 async def _lookup(
     hashes: list[str], uow: SqlUnitOfWorkFactory, cache: AuthCache
-) -> tuple[Partner, TokenKind, str]:
+) -> tuple[Partner, CredentialsTokenKind, str]:
     generation = cache.generation
     async with uow() as session:
-        found = await session.tokens.find(hashes)
+        found = await session.credentials_tokens.find(hashes)
         if found is None:
             raise Unauthorized("unknown credentials token")
         partner_id, kind, stored_hash = found
@@ -141,7 +150,7 @@ async def _lookup(
 
 def require_full_token(caller: Caller) -> None:
     """Token A opens versions, version details and the credentials POST only (401 elsewhere)."""
-    if caller.kind == TokenKind.A:
+    if caller.kind == CredentialsTokenKind.A:
         raise Unauthorized("token A is only valid for versions and the credentials registration")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from evroam.core.types import ConnectionStatus, TokenKind
+from evroam.core.types import ConnectionStatus, CredentialsTokenKind
 from evroam.ocpi.common.envelope import describe_validation_error
 from evroam.ocpi.common.errors import InvalidParameters, MalformedJson
 from evroam.web.auth import Caller, authenticate, require_full_token
@@ -45,7 +45,7 @@ async def get_full_caller(request: Request) -> Caller:
 async def note_contact(node: Node, caller: Caller) -> None:
     """Every call from a registered partner is contact: keep last_connection and status."""
     partner = caller.partner
-    if caller.kind != TokenKind.AUTH or not partner.registered:
+    if caller.kind != CredentialsTokenKind.AUTH or not partner.registered:
         return
     if partner.status != ConnectionStatus.CONNECTED or node.auth_cache.due_for_touch(partner.id):
         await node.partners.record_contact(partner.id, True)

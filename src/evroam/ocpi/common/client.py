@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from evroam.core.tokens import encode_token
+from evroam.core.credentials_tokens import encode_token
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.common.pagination import next_link
 

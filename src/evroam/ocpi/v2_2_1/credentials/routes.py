@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from evroam.core.types import TokenKind
+from evroam.core.types import CredentialsTokenKind
 from evroam.ocpi.common.errors import MethodNotAllowed
 from evroam.ocpi.common.http import ocpi_response
 from evroam.ocpi.v2_2_1 import VERSION
@@ -29,7 +29,7 @@ async def get_credentials(caller: CallerDep, node: NodeDep) -> Any:
 
 @router.post("", summary="Register (token A)")
 async def post_credentials(request: Request, caller: CallerDep, node: NodeDep) -> Any:
-    if caller.kind != TokenKind.A:
+    if caller.kind != CredentialsTokenKind.A:
         raise MethodNotAllowed("already registered: use PUT to update or DELETE to unregister")
     body = await parse_body(request, Credentials)
     ours = await node.partners.accept_registration(
@@ -40,7 +40,7 @@ async def post_credentials(request: Request, caller: CallerDep, node: NodeDep) -
 
 @router.put("", summary="Update credentials and rotate tokens")
 async def put_credentials(request: Request, caller: CallerDep, node: NodeDep) -> Any:
-    if caller.kind == TokenKind.A or not caller.partner.registered:
+    if caller.kind == CredentialsTokenKind.A or not caller.partner.registered:
         raise MethodNotAllowed("not registered: POST your credentials first")
     body = await parse_body(request, Credentials)
     ours = await node.partners.accept_update(caller.partner.id, to_core(body), VERSION)
@@ -49,7 +49,7 @@ async def put_credentials(request: Request, caller: CallerDep, node: NodeDep) ->
 
 @router.delete("", summary="Unregister")
 async def delete_credentials(caller: CallerDep, node: NodeDep) -> Any:
-    if caller.kind == TokenKind.A or not caller.partner.registered:
+    if caller.kind == CredentialsTokenKind.A or not caller.partner.registered:
         raise MethodNotAllowed("not registered")
     await node.partners.accept_unregister(caller.partner.id)
     return ocpi_response()

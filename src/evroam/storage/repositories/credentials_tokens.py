@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evroam.core.types import TokenKind
+from evroam.core.types import CredentialsTokenKind
 from evroam.storage.tables import CredentialsTokenRow
 
 
-class SqlTokenRepository:
+class SqlCredentialsTokenRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def add(self, partner_id: int, kind: TokenKind, token_hash: str) -> None:
+    async def add(self, partner_id: int, kind: CredentialsTokenKind, token_hash: str) -> None:
         self._s.add(
             CredentialsTokenRow(
                 partner_id=partner_id,
@@ -27,7 +27,9 @@ class SqlTokenRepository:
         )
         await self._s.flush()
 
-    async def find(self, token_hashes: Sequence[str]) -> tuple[int, TokenKind, str] | None:
+    async def find(
+        self, token_hashes: Sequence[str]
+    ) -> tuple[int, CredentialsTokenKind, str] | None:
         if not token_hashes:
             return None
         row = (
@@ -41,9 +43,9 @@ class SqlTokenRepository:
         ).first()
         if row is None:
             return None
-        return row[0], TokenKind(row[1]), row[2]
+        return row[0], CredentialsTokenKind(row[1]), row[2]
 
-    async def revoke(self, partner_id: int, kind: TokenKind | None = None) -> int:
+    async def revoke(self, partner_id: int, kind: CredentialsTokenKind | None = None) -> int:
         stmt = delete(CredentialsTokenRow).where(CredentialsTokenRow.partner_id == partner_id)
         if kind is not None:
             stmt = stmt.where(CredentialsTokenRow.kind == kind.value)

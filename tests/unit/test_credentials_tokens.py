@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 
-from evroam.core.tokens import (
+from evroam.core.credentials_tokens import (
     encode_token,
     generate_token,
     hash_token,
