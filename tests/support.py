@@ -94,7 +94,7 @@ class NodeProcess:
         country_code: str,
         party_id: str,
         roles: tuple[str, ...] = ("CPO",),
-        admin_token: str = "admin-secret",
+        admin_token: str = "admin-secret-0123456789",
         extra_env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, SecretStr, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from evroam.core.types import BusinessDetails, Party, Role
@@ -84,6 +91,22 @@ class Settings(BaseSettings):
     )
     auto_migrate: bool = True
     log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _admin_token(self) -> Settings:
+        """The admin token may come from a file (so it is not in the process list or the
+        environment); either way it must be long enough not to be guessed."""
+        if self.admin_token_file is not None:
+            try:
+                text = self.admin_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(
+                    f"admin_token_file: cannot read {self.admin_token_file}: {exc.strerror}"
+                ) from None
+            self.admin_token = SecretStr(text)
+        if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 16:
+            raise ValueError("admin_token: at least 16 characters (use a random string)")
+        return self
 
     @field_validator("public_url")
     @classmethod

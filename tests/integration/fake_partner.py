@@ -35,6 +35,9 @@ and break it the way broken platforms do:
 ``mode``                how the versions / version details endpoints answer (``MODES``)
 ``registration_error``  answer every credentials POST with this OCPI status code
 ``hold_versions``       hold versions answers until this many versions requests arrived
+``hold_credentials``    a ``threading.Event``: a credentials POST/PUT completes on our side
+                        (callbacks done, tokens switched), sets ``holding``, then waits for
+                        the event before answering the node
 
 ``FakeFleet`` starts fakes for one test and stops them all at its end. For the node side
 of a test: ``assert_envelope`` checks an OCPI answer, ``stored_state`` takes a snapshot of
@@ -182,6 +185,7 @@ class FakePartner:
         mode: str = "ok",
         registration_error: int | None = None,
         hold_versions: int = 0,
+        hold_credentials: threading.Event | None = None,
         port: int | None = None,
     ) -> None:
         assert accept_path in ("both", "slash", "no_slash")
@@ -204,6 +208,8 @@ class FakePartner:
         self.mode = mode
         self.registration_error = registration_error
         self.hold_versions = hold_versions
+        self.hold_credentials = hold_credentials
+        self.holding = threading.Event()
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
 
@@ -524,7 +530,12 @@ class FakePartner:
             self.tokens_a.discard(token)
         self.accepted.clear()
         self.node = NodeLink(token=their_token, versions_url=their_url, endpoints=endpoints)
-        return self._envelope(request, self.credentials(self.issue_token()))
+        answer = self.credentials(self.issue_token())
+        if self.hold_credentials is not None:
+            # Registered on our side already; the node waits for our answer meanwhile.
+            self.holding.set()
+            await asyncio.to_thread(self.hold_credentials.wait, 60)
+        return self._envelope(request, answer)
 
     async def _discover_async(self, versions_url: str, token: str) -> list[dict[str, Any]]:
         headers = {"Authorization": self._auth_header(token)}

@@ -34,7 +34,11 @@ HUBCLIENTINFO = "/ocpi/2.2.1/receiver/hubclientinfo/NL/ABC"
 
 @pytest.fixture
 def node(node_factory: Callable[..., NodeProcess]) -> NodeProcess:
-    return node_factory("NL", "CPO", roles=("CPO",))
+    # Several refusals in a row with one token A are this file's business; the limit on
+    # them has its own test below.
+    return node_factory(
+        "NL", "CPO", roles=("CPO",), extra_env={"EVROAM_MAX_REGISTRATION_ATTEMPTS": "50"}
+    )
 
 
 def _invite(node: NodeProcess) -> str:
@@ -254,6 +258,9 @@ def test_partner_versions_down_is_3001_and_invitation_survives(node, partner_fac
     assert stored_state(node) == before
     [shown] = partners(node)
     assert (shown["status"], shown["registered"], shown["roles"]) == ("PLANNED", False, [])
+    # One log line says who was refused and why (the reason stays in the log).
+    [line] = [ln for ln in node.log().splitlines() if "registration by" in ln]
+    assert "DE-MAN" in line and "refused" in line and "127.0.0.1" in line
     _opens_versions(node, token_a)
     assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
 
@@ -279,6 +286,22 @@ def test_partner_api_answering_garbage_is_3001_and_stores_nothing(node, partner_
     assert [p["status"] for p in partners(node)] == ["PLANNED"]
     _opens_versions(node, token_a)
     assert_envelope(partner.register_with(node.versions_url, token_a), 200, 1000)
+
+
+def test_token_a_is_revoked_after_repeated_failed_registrations(
+    node_factory: Callable[..., NodeProcess], partner_factory: Callable[..., FakePartner]
+) -> None:
+    node = node_factory(
+        "NL", "CPO", roles=("CPO",), extra_env={"EVROAM_MAX_REGISTRATION_ATTEMPTS": "2"}
+    )
+    partner = partner_factory()
+    token_a = _invite(node)
+    partner.mode = "not_json"
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 3001)
+    _opens_versions(node, token_a)
+    assert_envelope(partner.register_with(node.versions_url, token_a), 200, 3001)
+    _refused(node, token_a)
+    assert "token A revoked after 2 failed registrations" in node.log()
 
 
 @pytest.mark.parametrize(
@@ -485,6 +508,8 @@ def test_register_with_wrong_token_a_is_502_and_stores_nothing(node_factory) -> 
         assert "401" in answer["detail"]
         assert partners(us) == []
         assert issued_token_hashes(us) == []
+    failed = [ln for ln in us.log().splitlines() if "registration with" in ln]
+    assert len(failed) == 2 and all("failed" in ln and "401" in ln for ln in failed)
 
     assert stored_state(them) == theirs_before
     _opens_versions(them, invitation["token"])

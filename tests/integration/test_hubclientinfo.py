@@ -94,6 +94,31 @@ def test_hub_pushes_client_info_created_then_updated_then_read(
     assert not any(h.lower().startswith("ocpi-") for h in got.headers)
 
 
+def test_an_older_put_does_not_undo_a_newer_one_and_the_operator_sees_it(
+    node: NodeProcess, hub: FakePartner
+) -> None:
+    """Pushes may arrive out of order: the newer ``last_updated`` is kept, and what is
+    stored is what the operator API shows."""
+    url = f"{receiver_url(hub)}/NL/XYZ"
+    newer = client_info("NL", "XYZ", "SUSPENDED", last_updated="2026-11-22T09:00:00Z")
+    older = client_info("NL", "XYZ", "CONNECTED", last_updated="2026-11-21T09:00:00Z")
+    assert hub.call_node("PUT", url, json_body=newer).status_code == 201
+    late = hub.call_node("PUT", url, json_body=older)
+    assert late.status_code == 200 and late.json()["status_code"] == 1000
+    assert hub.call_node("GET", url).json()["data"] == newer
+
+    listed = node.api("GET", "/partners/DE-HUB/client-info", expect=200)
+    assert listed == [
+        {
+            "country_code": "NL",
+            "party_id": "XYZ",
+            "role": "CPO",
+            "status": "SUSPENDED",
+            "last_updated": "2026-11-22T09:00:00Z",
+        }
+    ]
+
+
 def test_unknown_client_info_is_404(node: NodeProcess, hub: FakePartner) -> None:
     r = hub.call_node("GET", f"{receiver_url(hub)}/FR/NOP")
     assert r.status_code == 404

@@ -448,7 +448,11 @@ def test_partner_refusing_our_callback_token_fails_registration_cleanly(
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status_code"] == 3001
-    assert "refused" in body["status_message"] and "403" in body["status_message"]
+    # The partner learns that its API or token is the problem, not what the node saw;
+    # the operator reads that in the log.
+    assert "token" in body["status_message"] and "403" not in body["status_message"]
+    [line] = [ln for ln in node.log().splitlines() if "registration by NL-ABC" in ln]
+    assert "refused" in line and "403" in line
     shown = node.api("GET", f"/partners/{invitation['partner']['id']}", expect=200)
     assert shown["status"] == "PLANNED" and shown["registered"] is False
     assert shown["roles"] == []
@@ -517,6 +521,31 @@ def test_a_deviation_is_not_logged_again_on_the_next_exchange(
     if kind == "raw-token":
         # Remembered: no more Base64 attempts at this partner.
         assert "b64" not in {form for form, _t in authorization_tokens(fake.requests)}
+
+
+@pytest.mark.parametrize("kind", ["raw-token", "trailing-slash", "redirect"])
+def test_what_a_partner_needs_is_remembered_across_a_restart(
+    node: NodeProcess, fakes: FakeFleet, tmp_path: Any, kind: str
+) -> None:
+    """After a restart the node calls the partner the way that works at once: no Base64
+    attempt at a raw-token partner, no request to a URL form it refuses or redirects."""
+    fake = fakes.start(**DEVIATIONS[kind])
+    connect(node, fake, NODE_REGISTERS)
+    node.stop()
+    again = NodeProcess(node.db_url, tmp_path, country_code="DE", party_id="EVR")
+    try:
+        fake.clear_requests()
+        again.api("POST", f"/partners/{fake.label}/update", expect=200)
+        if kind == "raw-token":
+            assert {form for form, _t in authorization_tokens(fake.requests)} == {"raw"}
+        else:
+            # Every request went straight to the form that answers: no 404, no redirect.
+            assert all(r.path.rstrip("/") == r.path for r in fake.requests), [
+                r.path for r in fake.requests
+            ]
+        assert deviation_lines(again.log(), kind) == []
+    finally:
+        again.stop()
 
 
 def test_deviations_are_logged_for_each_partner(node: NodeProcess, fakes: FakeFleet) -> None:

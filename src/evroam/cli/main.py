@@ -1,7 +1,8 @@
 """``evroam serve``, ``evroam db upgrade`` and ``evroam partners ...``.
 
 ``serve`` and ``db`` work on this machine's configuration; ``partners`` talks to a running
-node's operator API (``--node``/``EVROAM_NODE``, ``--admin-token``/``EVROAM_ADMIN_TOKEN``),
+node's operator API (``--node``/``EVROAM_NODE``, and the admin token from
+``--admin-token-file``/``EVROAM_ADMIN_TOKEN_FILE`` or ``--admin-token``/``EVROAM_ADMIN_TOKEN``),
 so it works the same against a node on another host.
 """
 
@@ -9,23 +10,51 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 
+from evroam import __version__
 from evroam.cli import partners as partners_cli
+from evroam.cli.common import Command, new_app
 from evroam.config import PartyConfig, Settings
 from evroam.core.types import Role
 
-app = typer.Typer(
-    help="evroam: an open-source EV-roaming platform (OCPI 2.2.1).",
-    no_args_is_help=True,
-    add_completion=False,
-)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app = new_app("evroam: an open-source EV-roaming platform (OCPI 2.2.1).")
+db_app = new_app("Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(partners_cli.app, name="partners")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _command(typer_app: typer.Typer, name: str | None = None) -> Callable[[F], F]:
+    """``typer_app.command`` with the help layout of :class:`Command`."""
+    return typer_app.command(name, cls=Command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"evroam {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """evroam: an open-source EV-roaming platform (OCPI 2.2.1)."""
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -72,7 +101,7 @@ def _parties(
 
 
 def _configure_logging(level: str) -> None:
-    from evroam.web.logctx import RequestIdFilter
+    from evroam.core.logctx import RequestIdFilter
 
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
@@ -87,37 +116,83 @@ def _configure_logging(level: str) -> None:
     root.propagate = False
 
 
-@app.command()
+@_command(app)
 def serve(
     db: Annotated[
-        str | None, typer.Option("--db", help="Database URL (default: SQLite ./evroam.db)")
+        str | None,
+        typer.Option("--db", metavar="URL", help="Database URL (default: SQLite ./evroam.db)."),
     ] = None,
-    host: Annotated[str | None, typer.Option(help="Listen address")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port")] = None,
-    public_url: Annotated[str | None, typer.Option(help="Base URL partners reach us at")] = None,
+    host: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Listen address (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="Listen port (default 8080).")
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL", help="Base URL partners reach us at (default http://HOST:PORT)."
+        ),
+    ] = None,
     country_code: Annotated[
         list[str] | None,
         typer.Option(
-            "--country-code", help="Our party's country code (repeat for several parties)"
+            "--country-code",
+            metavar="CC",
+            help="Our party's country code, e.g. NL (repeat for several parties).",
         ),
     ] = None,
-    party_id: Annotated[list[str] | None, typer.Option("--party-id", help="Our party's id")] = None,
+    party_id: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--party-id",
+            metavar="PID",
+            help="Our party's id, three letters or digits (one per --country-code).",
+        ),
+    ] = None,
     role: Annotated[
-        list[str] | None, typer.Option("--role", help="CPO, EMSP, HUB, NSP, NAP, SCSP, OTHER")
+        list[str] | None,
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help="CPO, EMSP, HUB, NSP, NAP, SCSP or OTHER (repeat: one per party, or "
+            "several for one party).",
+        ),
     ] = None,
     name: Annotated[
-        list[str] | None, typer.Option("--name", help="Business name of the party")
+        list[str] | None,
+        typer.Option("--name", metavar="NAME", help="Business name of the party (one per party)."),
     ] = None,
     admin_token: Annotated[
-        str | None, typer.Option(help="Operator API token (off when unset)")
+        str | None,
+        typer.Option(
+            metavar="TOKEN",
+            help="Operator API token, 16 characters or more; the API is off when no token "
+            "is set. Shows in the process list; a token file does not.",
+        ),
+    ] = None,
+    admin_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Read the operator API token from FILE (its trailing newline is ignored).",
+        ),
     ] = None,
     liveness_interval: Annotated[
-        float | None, typer.Option(help="Seconds before a silent partner is pinged")
+        float | None,
+        typer.Option(
+            metavar="SECONDS", help="Seconds before a silent partner is pinged; 0 = never."
+        ),
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="debug, info, warning, error")] = None,
-    access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
+    log_level: Annotated[
+        str | None, typer.Option(metavar="LEVEL", help="debug, info, warning or error.")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Run a node: migrate the database, then serve OCPI and the operator API."""
+    """Run a node: serve OCPI and the operator API.
+
+    Applies the database migrations first (unless EVROAM_AUTO_MIGRATE=false). The node runs
+    in the foreground until stopped with Ctrl-C."""
     import uvicorn
 
     from evroam.storage.db import upgrade
@@ -130,6 +205,7 @@ def serve(
         public_url=public_url,
         parties=_parties(country_code or [], party_id or [], role or [], name or []),
         admin_token=admin_token,
+        admin_token_file=admin_token_file,
         liveness_interval=liveness_interval,
         log_level=log_level,
     )
@@ -148,10 +224,13 @@ def serve(
     )
 
 
-@db_app.command("upgrade")
+@_command(db_app, "upgrade")
 def db_upgrade(
-    db: Annotated[str | None, typer.Option("--db", help="Database URL")] = None,
-    revision: Annotated[str, typer.Option(help="Target revision")] = "head",
+    db: Annotated[
+        str | None,
+        typer.Option("--db", metavar="URL", help="Database URL (default: SQLite ./evroam.db)."),
+    ] = None,
+    revision: Annotated[str, typer.Option(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
     """Apply the schema migrations."""
     from evroam.storage.db import upgrade

@@ -1,9 +1,12 @@
-"""Credentials tokens: generation, hashing and constant-time comparison.
+"""Credentials tokens (OCPI tokens A, B and C; not the Tokens module): generation,
+hashing, and the header forms.
 
 Tokens we issue are 256-bit random values, so a single SHA-256 is enough to store them
-(no password stretching needed: there is nothing to brute-force). Lookups go by hash,
-and the final equality check uses ``hmac.compare_digest`` so that no comparison leaks
-how many leading characters matched.
+(no password stretching needed: there is nothing to brute-force), and a request's token
+is found by looking its hash up. That needs no constant-time comparison of the raw
+value: an attacker timing the lookup learns about hashes of guesses, which says nothing
+about a 256-bit random token. Secrets compared as they are (the admin token) go through
+:func:`secrets_equal`, which is constant-time.
 """
 
 from __future__ import annotations
@@ -22,10 +25,6 @@ def generate_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def hashes_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("ascii"), b.encode("ascii"))
 
 
 def secrets_equal(a: str, b: str) -> bool:

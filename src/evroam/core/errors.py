@@ -23,6 +23,14 @@ class NotRegistered(DomainError):
     """PUT/DELETE credentials or an outbound call to a partner with no handshake yet."""
 
 
+class StillRegistered(DomainError):
+    """An action that needs a partner without a live registration (delete, uninvite)."""
+
+
+class NoInvitation(DomainError):
+    """Uninvite of a partner that holds no unused token A."""
+
+
 class PartyChangeRefused(DomainError):
     """A partner tried to change the country_code/party_id it registered with."""
 

@@ -7,6 +7,7 @@ exercised with the real SQLite store and without importing a web or HTTP framewo
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,9 @@ class PartnerRepository(Protocol):
     async def save(self, partner: Partner) -> None: ...
     async def delete(self, partner_id: int) -> None: ...
     async def touch(self, partner_id: int, at: datetime, status: ConnectionStatus) -> None: ...
+    async def list_pending(self) -> builtins.list[Partner]:
+        """Partners whose registration we started and never finished (``pending_since``)."""
+        ...
 
 
 class CredentialsTokenRepository(Protocol):

@@ -11,15 +11,28 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from evroam.core.errors import PartnerRefused, PartnerUnreachable
+from evroam.core.errors import NoMutualVersion, PartnerRefused, PartnerUnreachable
 from evroam.core.ports import Credentials, VersionRef
-from evroam.core.types import Endpoint, InterfaceRole
+from evroam.core.types import Endpoint, InterfaceRole, ModuleId
 from evroam.ocpi.common.client import OcpiClient, PartnerError
 from evroam.ocpi.common.envelope import describe_validation_error
+from evroam.ocpi.common.module import CredentialsClient
 from evroam.ocpi.common.versions_models import VersionDetailsModel, VersionModel
-from evroam.ocpi.v2_2_1.credentials import convert as cred_convert_2_2_1
-from evroam.ocpi.v2_2_1.credentials.models import Credentials as CredentialsModel221
-from evroam.ocpi.versions import canonical
+from evroam.ocpi.versions import canonical, package
+
+
+def credentials_client(version: str) -> tuple[CredentialsClient, bool]:
+    """The credentials client of ``version``'s package, and whether that version sends
+    the token Base64-encoded. Version-neutral code dispatches here; it never names a
+    version package itself."""
+    try:
+        pkg = package(version)
+    except KeyError:
+        raise NoMutualVersion(f"OCPI {version} is not enabled on this node") from None
+    for module in pkg.MODULES:
+        if module.id == ModuleId.CREDENTIALS and isinstance(module.client, CredentialsClient):
+            return module.client, bool(pkg.TOKEN_BASE64)
+    raise NoMutualVersion(f"OCPI {version} has no credentials client")
 
 
 class OcpiPartnerApi:
@@ -34,10 +47,12 @@ class OcpiPartnerApi:
         """How log lines name the partner: its party once known, else the host."""
         return self.partner or urlsplit(url).netloc or url
 
-    async def _call(self, method: str, url: str, token: str, body: Any = None) -> Any:
+    async def _call(
+        self, method: str, url: str, token: str, body: Any = None, *, encode: bool = True
+    ) -> Any:
         try:
             answer = await self.client.request(
-                method, url, token, partner=self._who(url), json_body=body
+                method, url, token, partner=self._who(url), json_body=body, encode=encode
             )
         except PartnerError as exc:
             answered = exc.http_status is not None and exc.http_status < 500
@@ -69,7 +84,8 @@ class OcpiPartnerApi:
         return out
 
     async def get_version_details(self, url: str, token: str, version: str) -> list[Endpoint]:
-        data = await self._call("GET", url, token)
+        _, encode = credentials_client(version)
+        data = await self._call("GET", url, token, encode=encode)
         try:
             details = VersionDetailsModel.model_validate(data)
         except ValidationError as exc:
@@ -89,27 +105,28 @@ class OcpiPartnerApi:
             endpoints.append(Endpoint(identifier=ep.identifier.lower(), role=role, url=ep.url))
         return endpoints
 
-    def _parse_credentials(self, url: str, version: str, data: Any) -> Credentials:
+    async def _credentials_call(
+        self, method: str, url: str, token: str, version: str, credentials: Credentials
+    ) -> Credentials:
+        client, encode = credentials_client(version)
+        data = await self._call(method, url, token, client.to_wire(credentials), encode=encode)
         try:
-            model = CredentialsModel221.model_validate(data)
-        except ValidationError as exc:
+            return client.from_wire(data)
+        except ValueError as exc:
             raise PartnerUnreachable(
-                f"{url}: answered credentials that are not valid: "
-                + describe_validation_error(exc, "data")
+                f"{url}: answered credentials that are not valid: {exc}"
             ) from None
-        return cred_convert_2_2_1.to_core(model)
 
     async def post_credentials(
         self, url: str, token: str, version: str, credentials: Credentials
     ) -> Credentials:
-        data = await self._call("POST", url, token, cred_convert_2_2_1.to_wire(credentials))
-        return self._parse_credentials(url, version, data)
+        return await self._credentials_call("POST", url, token, version, credentials)
 
     async def put_credentials(
         self, url: str, token: str, version: str, credentials: Credentials
     ) -> Credentials:
-        data = await self._call("PUT", url, token, cred_convert_2_2_1.to_wire(credentials))
-        return self._parse_credentials(url, version, data)
+        return await self._credentials_call("PUT", url, token, version, credentials)
 
     async def delete_credentials(self, url: str, token: str, version: str) -> None:
-        await self._call("DELETE", url, token)
+        _, encode = credentials_client(version)
+        await self._call("DELETE", url, token, encode=encode)

@@ -1,8 +1,8 @@
-"""VERSIONS: the one list of OCPI versions this node speaks, newest first.
+"""VERSIONS: the one list of OCPI versions this node speaks.
 
-A new version is a ``vX_Y_Z`` package (with ``VERSION`` and ``MODULES``) plus one entry
-here. ``ALIASES`` maps version strings real platforms announce to the version they
-actually speak ("2.2" is what many 2.2.1 platforms list).
+A new version is a ``vX_Y_Z`` package (with ``VERSION``, ``TOKEN_BASE64`` and ``MODULES``)
+plus one entry here. ``ALIASES`` maps version strings real platforms announce to the
+version they actually speak ("2.2" is what many 2.2.1 platforms list).
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from evroam.core.types import version_key
-
-__all__ = ["ALIASES", "VERSIONS", "canonical", "package", "version_key"]
+__all__ = ["ALIASES", "VERSIONS", "canonical", "package"]
 
 VERSIONS: dict[str, str] = {"2.2.1": "evroam.ocpi.v2_2_1"}
 
@@ -20,6 +18,7 @@ ALIASES: dict[str, str] = {"2.2": "2.2.1"}
 
 
 def package(version: str) -> ModuleType:
+    """The version package; ``KeyError`` for a version this node does not speak."""
     return importlib.import_module(VERSIONS[version])
 
 

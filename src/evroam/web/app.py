@@ -1,105 +1,116 @@
-"""``create_app(settings)``: the node's ASGI app. Builds the engine, HTTP client and services
-at start-up (lifespan), never at import, and tears them down at shutdown."""
+"""``create_app(settings)``: the node's ASGI app, pure wiring.
+
+Each protocol edge is its own app, mounted at its prefix, with its own middleware and
+error handling: OCPI at ``/ocpi`` (``ocpi/app.py``), the operator API at ``/api/v1``
+(``web/admin/app.py``, only with an admin token), and later OICP at ``/api/oicp``. Each
+app bounds request bodies itself (``ocpi/common/limits.py``). The root only runs the
+lifespan, which builds the engine, the HTTP client and the services at start-up (never
+at import) and tears them down at shutdown.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
 
 from evroam import __version__
 from evroam.config import Settings
-from evroam.ocpi import routes as ocpi_routes
+from evroam.core.rules import sort_versions
+from evroam.ocpi.app import build_ocpi_app
+from evroam.ocpi.common.auth import AuthCache, Authenticator
 from evroam.ocpi.common.client import OcpiClient
+from evroam.ocpi.common.context import OcpiContext
+from evroam.ocpi.common.destination import DestinationPolicy, GuardedTransport
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.partner_api import OcpiPartnerApi
 from evroam.ocpi.versions import VERSIONS
-from evroam.services.partners import PartnerService
+from evroam.services.context import PartnerContext
+from evroam.services.liveness import Liveness
+from evroam.services.partner_services import PartnerServices
 from evroam.storage.db import create_engine, session_factory, upgrade_async
 from evroam.storage.uow import SqlUnitOfWorkFactory
-from evroam.web import errors
-from evroam.web.admin.routes import AdminUnauthorized, admin_unauthorized_handler, build_router
-from evroam.web.auth import AuthCache
-from evroam.web.middleware import OcpiTransportMiddleware
-from evroam.web.node import Node
+from evroam.web.admin.app import build_admin_app
+from evroam.web.admin.context import AdminContext
 
 log = logging.getLogger("evroam")
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-async def _liveness_loop(node: Node) -> None:
+
+def safe_url(url: str) -> str:
+    """The database URL as it may be logged: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is not logged at all
+        return "<unparsable database URL>"
+
+
+async def liveness_loop(liveness: Liveness, interval: float, on_change: Callable[[], None]) -> None:
     """Ping silent partners (GET versions) so status follows reality: OFFLINE / CONNECTED."""
-    interval = node.settings.liveness_interval
     tick = min(max(interval / 5, 0.5), 60.0)
     while True:
         await asyncio.sleep(tick)
         try:
-            changed = await node.partners.check_liveness(timedelta(seconds=interval))
-            if changed:
-                node.auth_cache.clear()
+            if await liveness.check(timedelta(seconds=interval)):
+                on_change()
         except Exception:  # a failing check must not kill the loop
             log.exception("liveness check failed")
 
 
-def _telemetry_off() -> dict[str, Any]:
-    """Newer FastAPI releases check OpenTelemetry providers on every request (three
-    environment lookups, ~8 µs: a third of a version-details answer). evroam configures no
-    OpenTelemetry, so the check is switched off where the option exists."""
-    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
-        return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
-    return {}
+def create_app(settings: Settings) -> Starlette:
+    ocpi_app = build_ocpi_app(settings)
+    admin_app = build_admin_app(settings) if settings.admin_token is not None else None
 
-
-def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
             await upgrade_async(settings.database_url)
         engine = create_engine(settings.database_url)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.partner_timeout, connect=10.0),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=GuardedTransport(
+                DestinationPolicy.from_settings(
+                    settings.allow_private_destinations, settings.base_url
+                ),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            ),
         )
-        deviations = DeviationLog()
-        ocpi_client = OcpiClient(http, deviations)
-        cache = AuthCache()
         uow = SqlUnitOfWorkFactory(session_factory(engine))
-        service = PartnerService(
-            uow,
-            OcpiPartnerApi(ocpi_client),
-            own_parties=settings.own_parties,
-            versions_url=f"{settings.base_url}/ocpi/versions",
-            supported_versions=list(VERSIONS),
-            on_tokens_changed=cache.clear,
-        )
-        node = Node(settings, engine, uow, http, ocpi_client, service, cache, deviations)
-        app.state.node = node
-        if settings.public_url is None and settings.host not in ("127.0.0.1", "localhost", "::1"):
-            log.warning(
-                "no public URL set (EVROAM_PUBLIC_URL): partners are told %s, which only "
-                "works on this machine",
-                settings.base_url,
+        deviations = DeviationLog(uow)
+        await deviations.load()
+        cache = AuthCache()
+        services = PartnerServices.create(
+            PartnerContext(
+                uow=uow,
+                api=OcpiPartnerApi(OcpiClient(http, deviations)),
+                own_parties=tuple(settings.own_parties),
+                versions_url=f"{settings.base_url}/ocpi/versions",
+                supported_versions=tuple(sort_versions(VERSIONS)),
+                tokens_changed=cache.clear,
+                token_a_ttl=timedelta(days=settings.token_a_days),
+                max_registration_attempts=settings.max_registration_attempts,
             )
-        if settings.admin_token is None:
-            log.warning("operator API is off: no admin token configured (EVROAM_ADMIN_TOKEN)")
-        else:
-            log.info("operator API on %s/api/v1 (docs: /api/v1/docs)", settings.base_url)
-        log.info(
-            "evroam %s: OCPI versions at %s/ocpi/versions, parties %s",
-            __version__,
-            settings.base_url,
-            ", ".join(f"{p.label} {p.role.value}" for p in settings.own_parties),
         )
+        await services.handshake.resolve_interrupted()
+        ocpi_app.state.ocpi = OcpiContext(settings, services, Authenticator(uow, cache))
+        if admin_app is not None:
+            admin_app.state.admin = AdminContext(settings, services)
+        app.state.services = services
+        _log_start(settings)
         task = None
         if settings.liveness_interval > 0:
-            task = asyncio.create_task(_liveness_loop(node))
+            task = asyncio.create_task(
+                liveness_loop(services.liveness, settings.liveness_interval, cache.clear)
+            )
         try:
             yield
         finally:
@@ -110,20 +121,27 @@ def create_app(settings: Settings) -> FastAPI:
             await http.aclose()
             await engine.dispose()
 
-    app = FastAPI(
-        **_telemetry_off(),
-        title="evroam",
-        version=__version__,
-        lifespan=lifespan,
-        docs_url="/api/v1/docs",
-        redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
-        redirect_slashes=False,
+    routes: list[BaseRoute] = [Mount("/ocpi", app=ocpi_app)]
+    if admin_app is not None:
+        routes.append(Mount("/api/v1", app=admin_app))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _log_start(settings: Settings) -> None:
+    if settings.public_url is None and settings.host not in LOOPBACK_HOSTS:
+        log.warning(
+            "no public URL set (EVROAM_PUBLIC_URL): partners are told %s, which only "
+            "works on this machine",
+            settings.base_url,
+        )
+    if settings.admin_token is None:
+        log.warning("operator API is off: no admin token configured (EVROAM_ADMIN_TOKEN)")
+    else:
+        log.info("operator API on %s/api/v1 (docs: /api/v1/docs)", settings.base_url)
+    log.info(
+        "evroam %s: OCPI versions at %s/ocpi/versions, parties %s, database %s",
+        __version__,
+        settings.base_url,
+        ", ".join(f"{p.label} {p.role.value}" for p in settings.own_parties),
+        safe_url(settings.database_url),
     )
-    errors.install(app)
-    app.add_exception_handler(AdminUnauthorized, admin_unauthorized_handler)
-    ocpi_routes.mount(app, settings)
-    if settings.admin_token is not None:
-        app.include_router(build_router())
-    app.add_middleware(OcpiTransportMiddleware, documents=ocpi_routes.version_documents(settings))
-    return app

@@ -5,6 +5,10 @@ X-Correlation-ID, routing headers on functional modules) but accepts partners th
 answer with redirects, want the other trailing-slash form of a URL, send the raw token
 form only, reject a token with HTTP 403 and a non-OCPI body, or omit X-Request-ID.
 Each such deviation is logged once per partner.
+
+Where the node may connect at all is decided below this module, in the transport
+(``destination.py``): every connection, redirect hops included, is checked there after DNS
+resolution and refused with ``DestinationRefused``.
 """
 
 from __future__ import annotations
@@ -45,6 +49,23 @@ class PartnerError(Exception):
 
 class PartnerAuthRejected(PartnerError):
     """HTTP 401/403: the partner does not accept the token we sent."""
+
+
+class DestinationRefused(PartnerError):
+    """A partner URL (or a redirect) leads to an address the destination policy forbids.
+
+    Raised by the transport (``destination.GuardedNetworkBackend``) after DNS resolution and
+    before any connection is opened, so nothing was sent. It passes through httpx and
+    ``OcpiClient.request`` unchanged: the operator reads which address and why, e.g.
+    ``destination 169.254.169.254 refused: cloud metadata``. A partner must not.
+    """
+
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        shown = address if host.strip("[]") == address else f"{host} ({address})"
+        super().__init__(f"destination {shown} refused: {reason}")
+        self.host = host
+        self.address = address
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +144,7 @@ class OcpiClient:
             if resp.status_code in (401, 403) and not use_raw:
                 retry = await self._send(call, url, True)
                 if retry.status_code not in (401, 403):
-                    dev.raw_token_hosts.add(host)
+                    dev.learn_raw_token(host)
                     dev.note(
                         host, "raw-token", "accepts only the raw (not Base64) token header", partner
                     )
@@ -133,12 +154,14 @@ class OcpiClient:
                 alt = await self._send(call, alt_url, use_raw)
                 if alt.status_code != 404 or _looks_ocpi(alt):
                     dev.note(host, "trailing-slash", f"{url} only works as {alt_url}", partner)
-                    dev.rewrites[url] = alt_url
+                    dev.learn_rewrite(host, url, alt_url)
                     resp = alt
         except httpx.TimeoutException as exc:
             raise PartnerError(f"{method} {url}: timed out") from exc
         except httpx.HTTPError as exc:
             raise PartnerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            await dev.flush()
         return self._parse(method, resp, host, partner)
 
     async def _send(self, call: _Call, url: str, raw_token: bool) -> httpx.Response:
@@ -171,7 +194,7 @@ class OcpiClient:
                     call.label,
                 )
                 if resp.status_code in (301, 308) and _same_origin(origin, target):
-                    self.deviations.rewrites[origin] = target
+                    self.deviations.learn_rewrite(call.host, origin, target)
                 url = target
                 params = None if "?" in target else params
                 continue

@@ -11,7 +11,7 @@
       Unauthorized (HTTP 401), NotFound (HTTP 404), MethodNotAllowed (HTTP 405),
       MalformedJson (HTTP 400)
 
-One exception handler (``web/errors.py``) turns any of them into the envelope. The HTTP
+One exception handler (``ocpi/common/handlers.py``) turns any of them into the envelope. The HTTP
 status follows OCPI 2.2.1 transport_and_format §"Response format" and the digest §1.3:
 only authentication, JSON syntax, unknown objects and the credentials 405s are HTTP
 errors; everything else is HTTP 200 with the OCPI code.

@@ -23,16 +23,18 @@ from evroam.ocpi.common.timeutil import format_datetime, parse_datetime
 _PRINTABLE_ASCII = r"^[\x20-\x7E]*$"
 
 
-def CiString(n: int) -> Any:  # noqa: N802 - reads like the spec's type name
-    """Case-insensitive printable ASCII of at most n characters."""
-    return Annotated[str, StringConstraints(max_length=n, pattern=_PRINTABLE_ASCII, strict=True)]
+def CiString(n: int) -> StringConstraints:  # noqa: N802 - reads like the spec's type name
+    """Case-insensitive printable ASCII of at most n characters.
+
+    Used as ``Annotated[str, CiString(36)]``: the metadata of an ``Annotated`` type, which
+    mypy reads as plain ``str`` and pydantic enforces.
+    """
+    return StringConstraints(max_length=n, pattern=_PRINTABLE_ASCII, strict=True)
 
 
-def String(n: int) -> Any:  # noqa: N802
-    """Printable UTF-8 of at most n characters (no control characters)."""
-    return Annotated[
-        str, StringConstraints(max_length=n, pattern=r"^[^\x00-\x1F\x7F]*$", strict=True)
-    ]
+def String(n: int) -> StringConstraints:  # noqa: N802
+    """Printable UTF-8 of at most n characters (no control characters); see CiString."""
+    return StringConstraints(max_length=n, pattern=r"^[^\x00-\x1F\x7F]*$", strict=True)
 
 
 URL = Annotated[

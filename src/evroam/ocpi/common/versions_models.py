@@ -6,22 +6,24 @@ so that one model reads every partner, while 2.2.1 answers always carry it.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from evroam.ocpi.common.types import URL, CiString, WireModel
 
 
 class VersionModel(WireModel):
-    version: CiString(8)  # type: ignore[valid-type]
+    version: Annotated[str, CiString(8)]
     url: URL
 
 
 class EndpointModel(WireModel):
-    identifier: CiString(32)  # type: ignore[valid-type]
+    identifier: Annotated[str, CiString(32)]
     role: str | None = None
     url: URL
 
 
 class VersionDetailsModel(WireModel):
-    version: CiString(8)  # type: ignore[valid-type]
+    version: Annotated[str, CiString(8)]
     endpoints: list[EndpointModel] = Field(min_length=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,8 @@ def _to_partner(row: PartnerRow, roles: Sequence[PartnerRoleRow]) -> Partner:
         created_at=row.created_at,
         updated_at=row.updated_at,
         note=row.note,
+        pending_since=row.pending_since,
+        notice=row.notice,
     )
 
 
@@ -82,6 +85,8 @@ def _apply(row: PartnerRow, partner: Partner) -> None:
     row.last_connection_at = partner.last_connection
     row.status_changed_at = partner.status_changed_at
     row.note = partner.note
+    row.pending_since = partner.pending_since
+    row.notice = partner.notice
     row.updated_at = partner.updated_at or partner.created_at or row.updated_at
 
 
@@ -139,6 +144,20 @@ class SqlPartnerRepository:
         roles = await self._roles([r.id for r in rows])
         return [_to_partner(r, roles[r.id]) for r in rows]
 
+    # builtins.list: inside this class, ``list`` is the method above.
+    async def list_pending(self) -> builtins.list[Partner]:
+        """Partners with a registration of ours in flight (``pending_since`` set): after a
+        crash, start-up finds them here and revokes the token B they were given."""
+        rows = (
+            await self._s.scalars(
+                select(PartnerRow)
+                .where(PartnerRow.pending_since.is_not(None))
+                .order_by(PartnerRow.id)
+            )
+        ).all()
+        roles = await self._roles([r.id for r in rows])
+        return [_to_partner(r, roles[r.id]) for r in rows]
+
     async def add(self, partner: Partner) -> Partner:
         row = PartnerRow(created_at=partner.created_at, updated_at=partner.created_at)
         _apply(row, partner)
@@ -157,6 +176,8 @@ class SqlPartnerRepository:
         await self._s.flush()
 
     async def delete(self, partner_id: int) -> None:
+        """Delete the partner; its roles explicitly, its tokens, party claims and client
+        infos by ``ON DELETE CASCADE``."""
         await self._s.execute(delete(PartnerRoleRow).where(PartnerRoleRow.partner_id == partner_id))
         await self._s.execute(delete(PartnerRow).where(PartnerRow.id == partner_id))
 

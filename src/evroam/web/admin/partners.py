@@ -1,4 +1,5 @@
-"""Operator API for partners: list, show, invite, register, update, rotate, reset, unregister.
+"""Operator API for partners: list, show, invite, register, update, rotate, reset,
+unregister, uninvite, delete, and the ClientInfo a hub partner reported.
 
 A partner is addressed by its numeric id or by any of its parties as ``CC-PID``. The
 partner's own token is never returned; a token A is shown once, when it is issued.
@@ -7,15 +8,17 @@ partner's own token is never returned; a token A is shown once, when it is issue
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from evroam.core.types import Partner
+from evroam.core.types import ClientInfo, Partner
 from evroam.ocpi.common.timeutil import format_datetime
-from evroam.services.partners import Invitation
-from evroam.web.deps import NodeDep
+from evroam.services.handshake import Invitation
+from evroam.web.admin.context import AdminContext, get_admin_context
+
+NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
 
 router = APIRouter(prefix="/partners", tags=["partners"])
 
@@ -49,6 +52,10 @@ class PartnerOut(BaseModel):
     registered_at: str | None
     created_at: str | None
     note: str | None
+    pending_since: str | None = Field(
+        description="Set while a registration we started waits for the partner's answer"
+    )
+    notice: str | None = Field(description="What the node has to tell about this partner")
     endpoints: list[EndpointOut]
 
 
@@ -108,6 +115,8 @@ def partner_out(p: Partner) -> PartnerOut:
         registered_at=_ts(p.registered_at),
         created_at=_ts(p.created_at),
         note=p.note,
+        pending_since=_ts(p.pending_since),
+        notice=p.notice,
         endpoints=[
             EndpointOut(identifier=e.identifier, role=e.role.value if e.role else None, url=e.url)
             for e in p.endpoints
@@ -121,9 +130,38 @@ def invitation_out(inv: Invitation) -> InvitationOut:
     )
 
 
+class ClientInfoOut(BaseModel):
+    country_code: str
+    party_id: str
+    role: str
+    status: str
+    last_updated: str
+
+
+class DeletedOut(BaseModel):
+    deleted: int
+
+
+class UninviteOut(BaseModel):
+    withdrawn: int
+    partner: PartnerOut | None = Field(
+        description="The partner, when it stays (it registered before); null when removed"
+    )
+
+
+def client_info_out(info: ClientInfo) -> ClientInfoOut:
+    return ClientInfoOut(
+        country_code=info.country_code,
+        party_id=info.party_id,
+        role=info.role.value,
+        status=info.status.value,
+        last_updated=format_datetime(info.last_updated),
+    )
+
+
 @router.get("", response_model=list[PartnerOut], summary="Every partner")
 async def list_partners(node: NodeDep) -> Any:
-    return [partner_out(p) for p in await node.partners.list()]
+    return [partner_out(p) for p in await node.partners.directory.list()]
 
 
 @router.post(
@@ -133,7 +171,7 @@ async def list_partners(node: NodeDep) -> Any:
     summary="New partner: issue a token A to hand over with our versions URL",
 )
 async def invite(node: NodeDep, body: InviteIn | None = None) -> Any:
-    return invitation_out(await node.partners.invite(body.note if body else None))
+    return invitation_out(await node.partners.handshake.invite(body.note if body else None))
 
 
 @router.post(
@@ -143,27 +181,64 @@ async def invite(node: NodeDep, body: InviteIn | None = None) -> Any:
     summary="Register with a partner from its versions URL and token A",
 )
 async def register(body: RegisterIn, node: NodeDep) -> Any:
-    partner = await node.partners.register(body.versions_url, body.token, body.note)
+    partner = await node.partners.handshake.register(body.versions_url, body.token, body.note)
     return partner_out(partner)
 
 
 @router.get("/{ref}", response_model=PartnerOut, summary="One partner (id or CC-PID)")
 async def show(ref: str, node: NodeDep) -> Any:
-    return partner_out(await node.partners.resolve(ref))
+    return partner_out(await node.partners.directory.resolve(ref))
+
+
+@router.delete(
+    "/{ref}",
+    response_model=DeletedOut,
+    summary="Delete a partner that is not registered (409 when it is)",
+)
+async def delete(ref: str, node: NodeDep) -> Any:
+    partner = await node.partners.directory.resolve(ref)
+    await node.partners.lifecycle.delete(partner.id)
+    return DeletedOut(deleted=partner.id)
+
+
+@router.post(
+    "/{ref}/uninvite",
+    response_model=UninviteOut,
+    summary="Withdraw the partner's unused token A",
+)
+async def uninvite(ref: str, node: NodeDep) -> Any:
+    partner = await node.partners.directory.resolve(ref)
+    kept = await node.partners.lifecycle.uninvite(partner.id)
+    return UninviteOut(withdrawn=partner.id, partner=partner_out(kept) if kept else None)
+
+
+@router.get(
+    "/{ref}/client-info",
+    response_model=list[ClientInfoOut],
+    summary="Parties a hub partner reported through HubClientInfo",
+)
+async def client_info(ref: str, node: NodeDep) -> Any:
+    partner = await node.partners.directory.resolve(ref)
+    return [client_info_out(i) for i in await node.partners.client_info.list(partner.id)]
+
+
+@router.patch("/{ref}", response_model=PartnerOut, summary="Change the operator note only")
+async def patch(ref: str, body: UpdateIn, node: NodeDep) -> Any:
+    partner = await node.partners.directory.resolve(ref)
+    return partner_out(await node.partners.lifecycle.set_note(partner.id, body.note))
 
 
 @router.post(
     "/{ref}/update",
     response_model=PartnerOut,
-    summary="Re-discover the partner's versions and PUT fresh credentials",
+    summary="Re-discover the partner's versions and PUT fresh credentials; with a body "
+    "holding only a note, change the note and nothing else",
 )
 async def update(ref: str, node: NodeDep, body: UpdateIn | None = None) -> Any:
-    partner = await node.partners.resolve(ref)
+    partner = await node.partners.directory.resolve(ref)
     if body is not None and "note" in body.model_fields_set:
-        partner = await node.partners.set_note(partner.id, body.note)
-        if not partner.registered:
-            return partner_out(partner)
-    return partner_out(await node.partners.update(partner.id))
+        return partner_out(await node.partners.lifecycle.set_note(partner.id, body.note))
+    return partner_out(await node.partners.lifecycle.update(partner.id))
 
 
 @router.post(
@@ -172,8 +247,8 @@ async def update(ref: str, node: NodeDep, body: UpdateIn | None = None) -> Any:
     summary="PUT credentials with a new token for the partner",
 )
 async def rotate(ref: str, node: NodeDep) -> Any:
-    partner = await node.partners.resolve(ref)
-    return partner_out(await node.partners.rotate(partner.id))
+    partner = await node.partners.directory.resolve(ref)
+    return partner_out(await node.partners.lifecycle.rotate(partner.id))
 
 
 @router.post(
@@ -182,8 +257,8 @@ async def rotate(ref: str, node: NodeDep) -> Any:
     summary="Revoke every token, stop all traffic, issue a new token A",
 )
 async def reset(ref: str, node: NodeDep) -> Any:
-    partner = await node.partners.resolve(ref)
-    return invitation_out(await node.partners.reset(partner.id))
+    partner = await node.partners.directory.resolve(ref)
+    return invitation_out(await node.partners.lifecycle.reset(partner.id))
 
 
 @router.post(
@@ -192,8 +267,8 @@ async def reset(ref: str, node: NodeDep) -> Any:
     summary="DELETE our registration at the partner and revoke its tokens",
 )
 async def unregister(ref: str, node: NodeDep) -> Any:
-    partner = await node.partners.resolve(ref)
-    result = await node.partners.unregister(partner.id)
+    partner = await node.partners.directory.resolve(ref)
+    result = await node.partners.lifecycle.unregister(partner.id)
     return UnregisterOut(
         partner=partner_out(result.partner),
         remote_ok=result.remote_ok,

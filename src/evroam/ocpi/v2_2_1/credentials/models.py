@@ -42,13 +42,13 @@ class Image(WireModel):
     url: URL
     thumbnail: URL | None = None
     category: ImageCategory
-    type: CiString(4)  # type: ignore[valid-type]
+    type: Annotated[str, CiString(4)]
     width: int | None = Field(default=None, ge=0, le=99999)
     height: int | None = Field(default=None, ge=0, le=99999)
 
 
 class BusinessDetails(WireModel):
-    name: String(100)  # type: ignore[valid-type]
+    name: Annotated[str, String(100)]
     website: URL | None = None
     logo: Image | None = None
 

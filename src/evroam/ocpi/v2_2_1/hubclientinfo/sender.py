@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
+from evroam.ocpi.common.deps import ContextDep, FullCallerDep
 from evroam.ocpi.common.http import ocpi_response
 from evroam.ocpi.common.pagination import MAX_LIMIT, page_headers, parse_page
 from evroam.ocpi.common.timeutil import format_datetime
-from evroam.web.deps import FullCallerDep, NodeDep
 
 router = APIRouter()
 
@@ -19,12 +20,12 @@ router = APIRouter()
 async def list_client_info(
     request: Request,
     caller: FullCallerDep,
-    node: NodeDep,
-) -> Any:
+    ctx: ContextDep,
+) -> Response:
     q = request.query_params
     page = parse_page(q.get("offset"), q.get("limit"), q.get("date_from"), q.get("date_to"))
     rows: list[tuple[Any, int, int, dict[str, Any]]] = []
-    for partner in await node.partners.list():
+    for partner in await ctx.partners.directory.list():
         if not partner.roles:
             continue
         updated = partner.status_changed_at or partner.created_at

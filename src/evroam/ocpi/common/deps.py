@@ -1,37 +1,40 @@
-"""FastAPI dependencies shared by the OCPI routes of every version and the operator API."""
+"""FastAPI dependencies of the OCPI routes of every version: the context, the caller
+(token authentication) and the request body."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
+from evroam.core.logctx import partner_var
 from evroam.core.types import ConnectionStatus, CredentialsTokenKind
+from evroam.ocpi.common.auth import Caller, require_full_token
+from evroam.ocpi.common.context import OcpiContext
 from evroam.ocpi.common.envelope import describe_validation_error
-from evroam.ocpi.common.errors import InvalidParameters, MalformedJson
-from evroam.web.auth import Caller, authenticate, require_full_token
-from evroam.web.logctx import partner_var
-from evroam.web.node import Node
+from evroam.ocpi.common.errors import InvalidParameters
+from evroam.ocpi.common.jsonbody import parse_json
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_BODY = 1_000_000
+
+def get_context(request: Request) -> OcpiContext:
+    ctx = request.app.state.ocpi
+    if not isinstance(ctx, OcpiContext):  # only before start-up completed
+        raise RuntimeError("OCPI context is not ready")
+    return ctx
 
 
-def get_node(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
-
-
-NodeDep = Annotated[Node, Depends(get_node)]
+ContextDep = Annotated[OcpiContext, Depends(get_context)]
 
 
 async def get_caller(request: Request) -> Caller:
     """Any valid token, token A included: versions, version details, credentials."""
-    node = get_node(request)
-    caller = await authenticate(request.headers.get("authorization"), node.uow, node.auth_cache)
+    ctx = get_context(request)
+    caller = await ctx.auth.authenticate(request.headers.get("authorization"))
     partner_var.set(caller.partner.label)
-    await note_contact(node, caller)
+    await note_contact(ctx, caller)
     return caller
 
 
@@ -42,15 +45,16 @@ async def get_full_caller(request: Request) -> Caller:
     return caller
 
 
-async def note_contact(node: Node, caller: Caller) -> None:
+async def note_contact(ctx: OcpiContext, caller: Caller) -> None:
     """Every call from a registered partner is contact: keep last_connection and status."""
     partner = caller.partner
     if caller.kind != CredentialsTokenKind.AUTH or not partner.registered:
         return
-    if partner.status != ConnectionStatus.CONNECTED or node.auth_cache.due_for_touch(partner.id):
-        await node.partners.record_contact(partner.id, True)
+    cache = ctx.auth.cache
+    if partner.status != ConnectionStatus.CONNECTED or cache.due_for_touch(partner.id):
+        await ctx.partners.liveness.record_contact(partner.id, True)
         if partner.status != ConnectionStatus.CONNECTED:
-            node.auth_cache.clear()
+            cache.clear()
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -58,16 +62,12 @@ FullCallerDep = Annotated[Caller, Depends(get_full_caller)]
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
-    """Raw body -> model: bad JSON is HTTP 400, a bad field OCPI 2001 naming the field."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidParameters("request body too large")
-    try:
-        import json
+    """Raw body -> model: bad JSON is HTTP 400, a bad field OCPI 2001 naming the field.
 
-        data: Any = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+    The body's size was bounded while it was read (``web/limits.py``); its nesting depth
+    is bounded here before it is parsed.
+    """
+    data = parse_json(await request.body())
     if data is None:
         raise InvalidParameters("request body is missing")
     try:

@@ -1,5 +1,6 @@
 """The OCPI transport layer, as one pure ASGI middleware (no BaseHTTPMiddleware: it costs
-a task per request).
+a task per request), installed on the OCPI app only (``ocpi/app.py``): the operator API
+and other protocols keep their own conventions.
 
 * Trailing slashes are dropped before routing, so ``/ocpi/versions/`` and
   ``/ocpi/versions`` are the same endpoint, answered directly rather than redirected:
@@ -25,12 +26,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from evroam.core.logctx import partner_var, request_id_var
+from evroam.ocpi.common.deps import note_contact
 from evroam.ocpi.common.envelope import dump_json, envelope
 from evroam.ocpi.common.errors import OcpiError, ServerError
 from evroam.ocpi.common.timeutil import format_datetime, utcnow
-from evroam.web.auth import authenticate
-from evroam.web.deps import note_contact
-from evroam.web.logctx import partner_var, request_id_var
 
 _SAFE_ID = re.compile(rb"^[\x21-\x7E]{1,64}$")
 
@@ -105,16 +105,14 @@ class OcpiTransportMiddleware:
         request_id: bytes,
         correlation_id: bytes,
     ) -> None:
-        node = scope["app"].state.node
+        ctx = scope["app"].state.ocpi
         status = 200
         try:
-            caller = await authenticate(
-                authorization.decode("latin-1") if authorization else None,
-                node.uow,
-                node.auth_cache,
+            caller = await ctx.auth.authenticate(
+                authorization.decode("latin-1") if authorization else None
             )
             partner_var.set(caller.partner.label)
-            await note_contact(node, caller)
+            await note_contact(ctx, caller)
             timestamp = format_datetime(utcnow()).encode()
             body = b'%s,"status_code":1000,"timestamp":"%s"}' % (data_json, timestamp)
         except OcpiError as exc:

@@ -1,7 +1,10 @@
-"""Who is calling: OCPI credentials tokens and the operator's admin token.
+"""Who is calling over OCPI: the credentials token in ``Authorization: Token <x>``.
 
-Tokens are looked up by SHA-256 hash (both the raw and the Base64-decoded reading of the
-header, since partners send either) and the final match uses ``hmac.compare_digest``.
+Tokens we issue are 256-bit random values stored as SHA-256 hashes, and a request is
+matched by looking its hash up (both the raw and the Base64-decoded reading of the
+header, since partners send either). Finding a 256-bit random value by its hash leaks
+nothing an attacker can use, so no constant-time comparison of the raw value is needed.
+
 Recently seen tokens are cached for a few seconds so that a busy partner does not cost a
 database round trip per request; any token change on this node clears the cache at once,
 so a revoked token is refused by the next request.
@@ -11,35 +14,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from evroam.core.credentials_tokens import (
-    hash_token,
-    hashes_equal,
-    header_token_candidates,
-    secrets_equal,
-)
+from evroam.core.credentials_tokens import hash_token, header_token_candidates
+from evroam.core.ports import UnitOfWorkFactory
 from evroam.core.types import CredentialsTokenKind, Partner
 from evroam.ocpi.common.errors import InvalidParameters, Unauthorized
-
-if TYPE_CHECKING:
-    from evroam.storage.uow import SqlUnitOfWorkFactory
 
 CACHE_SECONDS = 10.0
 TOUCH_EVERY_SECONDS = 30.0
 MAX_HEADER = 512
 
+_Found = tuple[Partner, CredentialsTokenKind, str]
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """An authenticated OCPI caller. ``token`` is the raw token it presented (kept only
-    for the duration of the request, e.g. to echo it in a credentials GET)."""
+    """An authenticated OCPI caller. ``token`` is the raw token it presented (kept only for
+    the duration of the request, e.g. to echo it in a credentials GET); ``token_hash`` is
+    what identifies it in the store."""
 
     partner: Partner
     kind: CredentialsTokenKind
-    token: str
+    token: str = field(repr=False)
+    token_hash: str = field(repr=False)
 
 
 class AuthCache:
@@ -48,16 +48,20 @@ class AuthCache:
     Concurrent requests that miss on the same token share one database lookup, so an
     expiry under load costs one query, not one per connection. ``clear`` bumps a
     generation number: a lookup that started before a token change does not put its
-    (possibly stale) answer back into the cache.
+    (possibly stale) answer back into the cache. ``clock`` is injectable so tests drive
+    time instead of sleeping.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: dict[str, tuple[float, Partner, CredentialsTokenKind]] = {}
-        self._inflight: dict[
-            tuple[str, ...], asyncio.Future[tuple[Partner, CredentialsTokenKind, str]]
-        ] = {}
+        self._inflight: dict[tuple[str, ...], asyncio.Future[_Found]] = {}
         self._touched: dict[int, float] = {}
+        self._clock = clock
         self.generation = 0
+        self.lookups = 0
+
+    def __repr__(self) -> str:
+        return f"AuthCache({len(self._entries)} entries, generation {self.generation})"
 
     def clear(self) -> None:
         self.generation += 1
@@ -69,7 +73,7 @@ class AuthCache:
         if entry is None:
             return None
         expires, partner, kind = entry
-        if expires < time.monotonic():
+        if expires < self._clock():
             self._entries.pop(token_hash, None)
             return None
         return partner, kind
@@ -81,16 +85,65 @@ class AuthCache:
             return
         if len(self._entries) > 10_000:
             self._entries.clear()
-        self._entries[token_hash] = (time.monotonic() + CACHE_SECONDS, partner, kind)
+        self._entries[token_hash] = (self._clock() + CACHE_SECONDS, partner, kind)
 
     def due_for_touch(self, partner_id: int) -> bool:
         """True at most every TOUCH_EVERY_SECONDS per partner: last_connection is coarse."""
-        now = time.monotonic()
+        now = self._clock()
         last = self._touched.get(partner_id)
         if last is not None and now - last < TOUCH_EVERY_SECONDS:
             return False
         self._touched[partner_id] = now
         return True
+
+
+class Authenticator:
+    """Turns an Authorization header into a :class:`Caller`, through the cache."""
+
+    def __init__(self, uow: UnitOfWorkFactory, cache: AuthCache) -> None:
+        self.uow = uow
+        self.cache = cache
+
+    async def authenticate(self, header: str | None) -> Caller:
+        candidates = parse_authorization(header)
+        hashes = [hash_token(c) for c in candidates]
+        cache = self.cache
+        for token, h in zip(candidates, hashes, strict=True):
+            hit = cache.get(h)
+            if hit is not None:
+                return Caller(partner=hit[0], kind=hit[1], token=token, token_hash=h)
+        key = tuple(hashes)
+        pending = cache._inflight.get(key)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            cache._inflight[key] = pending
+            try:
+                pending.set_result(await self._lookup(hashes))
+            except Exception as exc:  # waiters get the same answer (e.g. Unauthorized)
+                pending.set_exception(exc)
+            except BaseException:
+                pending.cancel()
+                raise
+            finally:
+                cache._inflight.pop(key, None)
+        partner, kind, stored_hash = await asyncio.shield(pending)
+        token = candidates[hashes.index(stored_hash)]
+        return Caller(partner=partner, kind=kind, token=token, token_hash=stored_hash)
+
+    async def _lookup(self, hashes: list[str]) -> _Found:
+        cache = self.cache
+        generation = cache.generation
+        cache.lookups += 1
+        async with self.uow(read_only=True) as uow:
+            found = await uow.credentials_tokens.find(hashes, datetime.now(UTC))
+            if found is None:
+                raise Unauthorized("unknown credentials token")
+            partner_id, kind, stored_hash = found
+            partner = await uow.partners.get(partner_id)
+        if partner is None:
+            raise Unauthorized("unknown credentials token")
+        cache.put(stored_hash, partner, kind, generation)
+        return partner, kind, stored_hash
 
 
 def parse_authorization(header: str | None) -> list[str]:
@@ -106,59 +159,10 @@ def parse_authorization(header: str | None) -> list[str]:
     return header_token_candidates(value)
 
 
-async def authenticate(header: str | None, uow: SqlUnitOfWorkFactory, cache: AuthCache) -> Caller:
-    candidates = parse_authorization(header)
-    hashes = [hash_token(c) for c in candidates]
-    for token, h in zip(candidates, hashes, strict=True):
-        hit = cache.get(h)
-        if hit is not None:
-            return Caller(partner=hit[0], kind=hit[1], token=token)
-    key = tuple(hashes)
-    pending = cache._inflight.get(key)
-    if pending is None:
-        pending = asyncio.get_running_loop().create_future()
-        cache._inflight[key] = pending
-        try:
-            pending.set_result(await _lookup(hashes, uow, cache))
-        except Exception as exc:  # waiters get the same answer (e.g. Unauthorized)
-            pending.set_exception(exc)
-        except BaseException:
-            pending.cancel()
-            raise
-        finally:
-            cache._inflight.pop(key, None)
-    partner, kind, stored_hash = await asyncio.shield(pending)
-    token = next(c for c, h in zip(candidates, hashes, strict=True) if hashes_equal(h, stored_hash))
-    return Caller(partner=partner, kind=kind, token=token)
-
-
-async def _lookup(
-    hashes: list[str], uow: SqlUnitOfWorkFactory, cache: AuthCache
-) -> tuple[Partner, CredentialsTokenKind, str]:
-    generation = cache.generation
-    async with uow() as session:
-        found = await session.credentials_tokens.find(hashes)
-        if found is None:
-            raise Unauthorized("unknown credentials token")
-        partner_id, kind, stored_hash = found
-        partner = await session.partners.get(partner_id)
-    if partner is None:
-        raise Unauthorized("unknown credentials token")
-    cache.put(stored_hash, partner, kind, generation)
-    return partner, kind, stored_hash
-
-
 def require_full_token(caller: Caller) -> None:
     """Token A opens versions, version details and the credentials POST only (401 elsewhere)."""
     if caller.kind == CredentialsTokenKind.A:
         raise Unauthorized("token A is only valid for versions and the credentials registration")
-
-
-def check_admin_token(header: str | None, expected: str) -> bool:
-    if not header:
-        return False
-    scheme, _, value = header.strip().partition(" ")
-    return scheme.lower() == "bearer" and secrets_equal(value.strip(), expected)
 
 
 def check_routing_headers(

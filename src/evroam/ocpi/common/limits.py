@@ -1,0 +1,165 @@
+"""Request body size limit, enforced while the body arrives rather than after it is buffered.
+
+A pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request) in front of the
+app, so a partner cannot make the node hold more than ``max_bytes`` of one body in memory:
+
+* A declared ``Content-Length`` above the limit is answered HTTP 413 before a byte of the
+  body is read (the server does not even send ``100 Continue``). A malformed or conflicting
+  ``Content-Length`` is answered 400: the body's framing cannot be trusted.
+* A body without a usable length (chunked, HTTP/2) is counted as the app reads it. The chunk
+  that crosses the limit is not handed over: the 413 goes out at once, and the app's
+  ``receive`` then reports ``http.disconnect``, the ASGI way of saying "no more body", so
+  the app stops. Whatever it sends afterwards, and any error it raises on the way out, is
+  dropped: the answer is decided, and a second response start would break the connection.
+  If the app had already started its own response, it cannot be replaced by a 413; it is
+  left incomplete, so the server closes the connection and the client cannot mistake a cut
+  answer for a whole one.
+* 413 and 400 answers carry ``Connection: close``: the unread rest of the body is still on
+  the wire and must not be parsed as the next request.
+* Under ``/ocpi`` the answer is an OCPI envelope with status 2000 (OCPI 2.2.1
+  transport_and_format §"Response format"; the digest §1.3 lets HTTP errors carry one),
+  elsewhere the operator API's ``{"error": ..., "detail": ...}``.
+
+Requests that cannot have a body under HTTP/1.x (no ``Content-Length``, no
+``Transfer-Encoding``: RFC 9112 §6.3) pass through untouched: this sits in front of every
+GET, and costs one scan of the header list there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from evroam.ocpi.common.envelope import dump_json, envelope
+
+log = logging.getLogger("evroam.web")
+
+# HTTP versions whose requests have no body unless a header announces one (RFC 9112 §6.3).
+# HTTP/2 and /3 frame bodies themselves, so there a body is always counted.
+_FRAMED_BY_HEADERS = frozenset({"1.0", "1.1"})
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+
+
+class BodyLimitMiddleware:
+    """Refuse (HTTP 413) request bodies larger than ``max_bytes``; see the module docstring."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        if max_bytes < 0:
+            raise ValueError("max_bytes must not be negative")
+        self.app = app
+        self.max_bytes = max_bytes
+        # A Content-Length with more digits than the limit is over it: no int() needed,
+        # so an absurd header (thousands of digits) costs nothing.
+        self._max_digits = len(str(max_bytes))
+        self.too_large = f"request body larger than {max_bytes} bytes"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, _ in scope["headers"]:
+            if name in _BODY_HEADERS:
+                break
+        else:
+            if scope.get("http_version", "1.1") in _FRAMED_BY_HEADERS:
+                await self.app(scope, receive, send)
+                return
+        await self._limited(scope, receive, send)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request that may have a body: check its declared length, then count it."""
+        declared: bytes | None = None
+        conflicting = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                conflicting = conflicting or (declared is not None and value != declared)
+                declared = value
+        if declared is not None:
+            digits = declared.strip()
+            if conflicting or not digits.isdigit():
+                await self.refuse(scope, send, 400, "malformed Content-Length header")
+                return
+            if len(digits) > self._max_digits or int(digits) > self.max_bytes:
+                await self.refuse(scope, send, 413, self.too_large)
+                return
+        guard = _BodyGuard(self, scope, receive, send)
+        try:
+            await self.app(scope, guard.receive, guard.send)
+        except Exception as exc:
+            if not guard.refused:
+                raise
+            # The app failed because its body was cut off: the 413 already answers it.
+            log.debug("after refusing the body: %s", type(exc).__name__)
+
+    async def refuse(self, scope: Scope, send: Send, status: int, message: str) -> None:
+        """Answer ``status`` with ``message`` and log one line (no traceback: the partner's
+        input was wrong, the node is fine)."""
+        path: str = scope["path"]
+        log.warning("refused %s %r: %s (HTTP %d)", scope["method"], path, message, status)
+        if path.startswith("/ocpi"):
+            body = dump_json(envelope(None, 2000, message))
+        else:
+            kind = "PayloadTooLarge" if status == 413 else "BadRequest"
+            body = dump_json({"error": kind, "detail": message})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyGuard:
+    """One request's byte count and response state, between the app and the server."""
+
+    __slots__ = ("limit", "scope", "_receive", "_send", "received", "started", "refused")
+
+    def __init__(
+        self, limit: BodyLimitMiddleware, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.limit = limit
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.received = 0
+        self.started = False
+        self.refused = False
+
+    async def receive(self) -> Message:
+        if self.refused:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if self.refused:  # another receive() running concurrently crossed the limit
+            return {"type": "http.disconnect"}
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit.max_bytes:
+                self.refused = True
+                if self.started:
+                    log.warning(
+                        "refused %s %r: %s after the response started; connection dropped",
+                        self.scope["method"],
+                        self.scope["path"],
+                        self.limit.too_large,
+                    )
+                else:
+                    await self.limit.refuse(self.scope, self._send, 413, self.limit.too_large)
+                return {"type": "http.disconnect"}
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
+__all__ = ["BodyLimitMiddleware"]
