@@ -384,3 +384,26 @@ def test_unregister_of_unreachable_partner_still_suspends_and_revokes(
     assert (shown["status"], shown["registered"]) == ("SUSPENDED", False)
     assert token_out(node, partner_id) is None
     _refused(node, token_c)
+
+
+def test_update_with_only_a_note_changes_the_note_and_nothing_else(
+    node_factory, partner_factory
+) -> None:
+    node = node_factory("NL", "CPO")
+    fake = partner_factory()
+    shown = node.api(
+        "POST",
+        "/partners/register",
+        {"versions_url": fake.versions_url, "token": fake.issue_token_a()},
+        expect=201,
+    )
+    before_out, before_in = token_out(node, shown["id"]), fake.node.token
+    fake.clear_requests()
+    noted = node.api("POST", f"/partners/{shown['id']}/update", {"note": "primary"}, expect=200)
+    assert noted["note"] == "primary"
+    # No credentials exchange: the partner heard nothing, both tokens are unchanged.
+    assert fake.requests == []
+    assert token_out(node, shown["id"]) == before_out and fake.node.token == before_in
+    _works(node, before_in)
+    patched = node.api("PATCH", f"/partners/{shown['id']}", {"note": None}, expect=200)
+    assert patched["note"] is None and fake.requests == []

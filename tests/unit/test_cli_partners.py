@@ -16,7 +16,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from evroam.cli import partners
+from evroam.cli import node_api
 from evroam.cli.main import app
 
 TOKEN = "admin-secret-0123456789"
@@ -55,7 +55,7 @@ class MockApi:
 def api(monkeypatch: pytest.MonkeyPatch) -> MockApi:
     mock = MockApi()
     monkeypatch.setattr(
-        partners, "make_client", lambda: httpx.Client(transport=httpx.MockTransport(mock.handle))
+        node_api, "make_client", lambda: httpx.Client(transport=httpx.MockTransport(mock.handle))
     )
     for key in list(os.environ):
         if key.startswith("EVROAM_") or key in ("FORCE_COLOR", "TTY_COMPATIBLE"):
@@ -115,9 +115,9 @@ def assert_plain(out: str) -> None:
 
 
 def test_partner_reference_is_url_encoded_into_the_path() -> None:
-    assert partners.partner_path("3") == "/partners/3"
-    assert partners.partner_path(" NL-ABC ") == "/partners/NL-ABC"
-    assert partners.partner_path("NL*ABC", "reset") == "/partners/NL%2AABC/reset"
+    assert node_api.partner_path("3") == "/partners/3"
+    assert node_api.partner_path(" NL-ABC ") == "/partners/NL-ABC"
+    assert node_api.partner_path("NL*ABC", "reset") == "/partners/NL%2AABC/reset"
 
 
 @pytest.mark.parametrize(

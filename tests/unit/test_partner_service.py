@@ -38,6 +38,7 @@ from evroam.core.types import (
     Party,
     Role,
 )
+from evroam.ocpi.common.auth import Caller
 from evroam.services.context import PartnerContext
 from evroam.services.handshake import Invitation
 from evroam.services.partner_services import PartnerServices
@@ -313,7 +314,9 @@ async def test_uninvite_and_delete(setup) -> None:
 def test_secrets_are_hidden_from_reprs() -> None:
     partner = Partner(id=1, status=ConnectionStatus.CONNECTED, token_out="their-secret")
     inv = Invitation(partner=partner, token="token-a-secret", versions_url="https://x")
-    for text_ in (repr(partner), repr(inv)):
+    creds = Credentials("credentials-secret", "https://x", THEM)
+    caller = Caller(partner, CredentialsTokenKind.AUTH, "caller-secret", "hash-secret")
+    for text_ in (repr(partner), repr(inv), repr(creds), repr(caller)):
         assert "secret" not in text_
 
 

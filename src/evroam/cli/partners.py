@@ -8,20 +8,24 @@ node answers is mostly partner-written (names, URLs, error details); it is print
 
 from __future__ import annotations
 
-import json
-import os
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
 
-import httpx
 import typer
-from rich.table import Table
 
-from evroam.cli.common import Command, clean, console, fail, line, new_app, read_secret_file, text
+from evroam.cli.common import Command, clean, console, fail, line, new_app, text
+from evroam.cli.node_api import DEFAULT_NODE, connect, partner_path, secret
+from evroam.cli.partner_views import (
+    fold_table,
+    list_table,
+    name_of,
+    print_changes,
+    print_invitation,
+    print_json,
+    show_partner,
+    status_line,
+)
 
 app = new_app("Roaming partners of a running node (its operator API).")
 
@@ -32,8 +36,6 @@ def command(name: str | None = None) -> Callable[[F], F]:
     """``app.command`` with the help layout of :class:`Command`."""
     return app.command(name, cls=Command)
 
-
-DEFAULT_NODE = "http://127.0.0.1:8080"
 
 NodeOpt = Annotated[
     str | None,
@@ -70,303 +72,6 @@ NoteOpt = Annotated[
     str | None, typer.Option("--note", metavar="NOTE", help="Operator note (up to 255 chars).")
 ]
 
-# What the node's resolver understands: a numeric id, or a party as CC-PID (OCPI writes CC*PID).
-_REF = re.compile(r"[0-9]+|[A-Za-z]{2}[-*][A-Za-z0-9]{3}")
-
-
-def make_client() -> httpx.Client:
-    """The HTTP client of every call; the unit tests replace it with a mock transport."""
-    return httpx.Client(timeout=120.0)
-
-
-def secret(
-    value: str | None,
-    file: Path | None,
-    *,
-    flags: tuple[str, str],
-    env: tuple[str, str],
-    what: str,
-) -> str | None:
-    """A secret from a flag, a file flag, an environment variable or a file named there.
-
-    The command line beats the environment. Two sources on the same level are refused
-    rather than guessed between: the operator could be using a token they did not mean.
-    """
-    if value is not None and file is not None:
-        raise fail(f"give {flags[0]} or {flags[1]}, not both", 2)
-    if value is not None:
-        return value
-    if file is not None:
-        return read_secret_file(file, what)
-    env_value, env_file = os.environ.get(env[0]), os.environ.get(env[1])
-    if env_value and env_file:
-        raise fail(f"{env[0]} and {env[1]} are both set; unset one", 2)
-    if env_value:
-        return env_value
-    if env_file:
-        return read_secret_file(Path(env_file), what)
-    return None
-
-
-def partner_path(ref: str, action: str | None = None) -> str:
-    """The API path of a partner. The reference is checked and URL-encoded, so that what
-    the operator typed (or pasted from a partner's message) cannot point the request at
-    another endpoint: the node decodes ``%2F`` before routing, so encoding alone would not
-    stop ``1/reset``."""
-    ref = ref.strip()
-    if not _REF.fullmatch(ref):
-        raise fail(f"{ref!r} is not a partner: give its id (e.g. 3) or a party (e.g. NL-ABC)", 2)
-    path = f"/partners/{quote(ref, safe='')}"
-    return f"{path}/{action}" if action else path
-
-
-def _detail(data: Any) -> str:
-    """The error detail of an answer; FastAPI's validation errors as ``field: message``."""
-    detail = data.get("detail", data) if isinstance(data, dict) else data
-    if isinstance(detail, list):
-        parts = []
-        for item in detail:
-            if isinstance(item, dict) and "msg" in item:
-                loc = [str(x) for x in item.get("loc", []) if x != "body"]
-                parts.append(f"{'.'.join(loc)}: {item['msg']}" if loc else str(item["msg"]))
-            else:
-                parts.append(str(item))
-        return "; ".join(parts)
-    return str(detail)
-
-
-@dataclass(frozen=True)
-class Node:
-    """The node the command manages: its base URL and admin token."""
-
-    base: str
-    token: str
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        """One operator API call; the decoded JSON answer (None for an empty one). Any
-        failure is printed on stderr and ends the command with status 1."""
-        try:
-            with make_client() as client:
-                resp = client.request(
-                    method,
-                    f"{self.base}/api/v1{path}",
-                    json=body,
-                    headers={"Authorization": f"Bearer {self.token}"},
-                )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise fail(f"cannot reach node at {self.base}: {exc}") from None
-        if not resp.content:
-            data: Any = None
-        else:
-            try:
-                data = resp.json()
-            except ValueError:
-                data = {"detail": resp.text}
-        if resp.status_code >= 400:
-            raise fail(f"({resp.status_code}) {_detail(data)}")
-        return data
-
-
-def connect(node: str | None, admin_token: str | None, admin_token_file: Path | None) -> Node:
-    """The node to talk to, with its admin token from the flags or the environment."""
-    token = secret(
-        admin_token,
-        admin_token_file,
-        flags=("--admin-token", "--admin-token-file"),
-        env=("EVROAM_ADMIN_TOKEN", "EVROAM_ADMIN_TOKEN_FILE"),
-        what="admin token",
-    )
-    if not token:
-        raise fail(
-            "no admin token: give --admin-token-file FILE or --admin-token TOKEN, or set "
-            "EVROAM_ADMIN_TOKEN_FILE or EVROAM_ADMIN_TOKEN",
-            2,
-        )
-    if not (token.isascii() and token.isprintable()):
-        raise fail("the admin token must be printable ASCII (a header cannot carry more)", 2)
-    return Node((node or DEFAULT_NODE).rstrip("/"), token)
-
-
-# ---------------------------------------------------------------------- output for people
-
-
-def print_json(data: Any) -> None:
-    """JSON for scripts; non-ASCII and control characters stay escaped (``\\u001b``)."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=True))
-
-
-def label(p: dict[str, Any]) -> str:
-    """The partner's parties, ``NL-ABC, NL-DEF``, or a note that it has none yet."""
-    parties = sorted({f"{r['country_code']}-{r['party_id']}" for r in p.get("roles") or []})
-    return ", ".join(parties) or "no party yet"
-
-
-def _name(p: dict[str, Any]) -> str:
-    return f"partner {p.get('id')} ({label(p)})"
-
-
-# Below this width a table gives no column its full width: one unfolded column could leave
-# the others none (Rich then drops their text).
-_UNFOLDED_TIMESTAMPS_FROM = 70
-
-
-def _fold_table(*columns: str, timestamps: Sequence[str] = ()) -> Table:
-    """A table whose cells fold onto further lines rather than end in an ellipsis; the
-    ``timestamps`` columns stay on one line when the console is wide enough. (Rich's
-    ``min_width`` is not used: with folding it crops other columns' text.)"""
-    wide = console().width >= _UNFOLDED_TIMESTAMPS_FROM
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold", no_wrap=wide and column in timestamps)
-    return table
-
-
-def _list_table(partners: Sequence[dict[str, Any]]) -> None:
-    table = _fold_table(
-        "id",
-        "party",
-        "roles",
-        "version",
-        "status",
-        "last connection",
-        "note",
-        timestamps=("last connection",),
-    )
-    for p in partners:
-        table.add_row(
-            text(p.get("id")),
-            text(label(p) if p.get("roles") else "-"),
-            text(", ".join(sorted({r["role"] for r in p.get("roles") or []})) or "-"),
-            text(p.get("version") or "-"),
-            text(p.get("status")),
-            text(p.get("last_connection") or "-"),
-            text(p.get("note") or ""),
-        )
-    console().print(table)
-
-
-def show_partner(p: dict[str, Any]) -> None:
-    """Every field of a partner, one per line; each URL whole on a line of its own."""
-    out = console()
-    line(out, _name(p), style="bold")
-    registered = p.get("registered")
-    how = (
-        ("yes, we registered with them" if p.get("initiated_by_us") else "yes, they registered")
-        if registered
-        else "no"
-    )
-    fields: list[tuple[str, Any]] = [
-        ("status", p.get("status")),
-        ("version", p.get("version") or "-"),
-        ("registered", how),
-        ("registered at", p.get("registered_at") or "-"),
-        ("last connection", p.get("last_connection") or "-"),
-        ("status changed at", p.get("status_changed_at") or "-"),
-    ]
-    if p.get("pending_since"):
-        fields.append(("pending since", p["pending_since"]))
-    fields += [("created at", p.get("created_at") or "-"), ("note", p.get("note") or "-")]
-    if p.get("notice"):
-        fields.append(("notice", p["notice"]))
-    width = max(len(key) for key, _ in fields)
-    for key, value in fields:
-        line(out, f"  {key + ':':<{width + 1}}  ", value)
-    for r in p.get("roles") or []:
-        line(out, f"  party {r['country_code']}-{r['party_id']} {r['role']}: ", r.get("name"))
-        if r.get("website"):
-            line(out, "    website:")
-            line(out, "      ", r["website"])
-    line(out, "  versions URL:")
-    line(out, "    ", p.get("versions_url") or "-")
-    endpoints = p.get("endpoints") or []
-    if endpoints:
-        line(out, "  endpoints:")
-    for e in endpoints:
-        line(out, f"    {e.get('identifier')} {e.get('role') or ''}".rstrip())
-        line(out, "      ", e.get("url"))
-
-
-def _invitation(data: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(
-            {
-                "versions_url": data["versions_url"],
-                "token": data["token"],
-                "partner_id": data["partner"]["id"],
-            }
-        )
-        return
-    out = console()
-    line(out, "partner id: ", data["partner"]["id"])
-    line(out, "versions URL:")
-    line(out, "  ", data["versions_url"])
-    line(out, "token A:")
-    line(out, "  ", data["token"])
-    line(out, "Hand both to the partner over a secure channel; the token is not shown again.")
-
-
-def _status_line(p: dict[str, Any]) -> None:
-    line(console(), f"  status {p.get('status')}, version {p.get('version') or '-'}")
-
-
-def _quoted(value: Any) -> str:
-    return "(none)" if value is None else f'"{value}"'
-
-
-def print_changes(before: dict[str, Any], after: dict[str, Any]) -> None:
-    """What an update changed: status, version, note, parties' names and websites, and
-    endpoints added, removed or moved (each URL on a line of its own)."""
-    out = console()
-    changed = False
-
-    def say(*parts: object) -> None:
-        nonlocal changed
-        changed = True
-        line(out, *parts)
-
-    for key in ("status", "version"):
-        if before.get(key) != after.get(key):
-            say(f"  {key}: {before.get(key) or '-'} -> {after.get(key) or '-'}")
-    if before.get("note") != after.get("note"):
-        say(f"  note: {_quoted(before.get('note'))} -> {_quoted(after.get('note'))}")
-
-    def party_key(r: dict[str, Any]) -> str:
-        return f"{r['country_code']}-{r['party_id']} {r['role']}"
-
-    old_parties = {party_key(r): r for r in before.get("roles") or []}
-    for key, r in {party_key(r): r for r in after.get("roles") or []}.items():
-        old = old_parties.get(key, {})
-        if old.get("name") != r.get("name"):
-            say(f"  party {key} name: {_quoted(old.get('name'))} -> {_quoted(r.get('name'))}")
-        if old.get("website") != r.get("website"):
-            say(f"  party {key} website now:")
-            line(out, "    ", r.get("website") or "(none)")
-
-    def endpoint_map(p: dict[str, Any]) -> dict[str, str]:
-        return {
-            f"{e.get('identifier')} {e.get('role') or ''}".rstrip(): str(e.get("url"))
-            for e in p.get("endpoints") or []
-        }
-
-    old_eps, new_eps = endpoint_map(before), endpoint_map(after)
-    for key in sorted(old_eps.keys() | new_eps.keys()):
-        if key not in old_eps:
-            say(f"  endpoint added: {key}")
-            line(out, "    ", new_eps[key])
-        elif key not in new_eps:
-            say(f"  endpoint removed: {key}")
-            line(out, "    ", old_eps[key])
-        elif old_eps[key] != new_eps[key]:
-            say(f"  endpoint moved: {key}, now at:")
-            line(out, "    ", new_eps[key])
-    if not changed:
-        line(
-            out,
-            f"  nothing else changed: status {after.get('status')}, "
-            f"version {after.get('version') or '-'}, {len(new_eps)} endpoints",
-        )
-
-
 # ---------------------------------------------------------------------- commands
 
 
@@ -379,7 +84,7 @@ def list_(
 ) -> None:
     """Every partner with its status."""
     data = connect(node, admin_token, admin_token_file).call("GET", "/partners")
-    print_json(data) if json_ else _list_table(data)
+    print_json(data) if json_ else list_table(data)
 
 
 @command()
@@ -408,7 +113,7 @@ def invite(
 
     Hand it to the partner with our versions URL; it registers with both."""
     api = connect(node, admin_token, admin_token_file)
-    _invitation(api.call("POST", "/partners/invite", {"note": note}), json_)
+    print_invitation(api.call("POST", "/partners/invite", {"note": note}), json_)
 
 
 @command()
@@ -460,7 +165,7 @@ def register(
     if json_:
         print_json(data)
         return
-    line(console(), f"registered: we are now connected with {_name(data)}")
+    line(console(), f"registered: we are now connected with {name_of(data)}")
     show_partner(data)
 
 
@@ -494,11 +199,11 @@ def update(
         print_json(after)
         return
     if note is not None:
-        line(console(), f"note set: {_name(after)}")
+        line(console(), f"note set: {name_of(after)}")
     else:
         line(
             console(),
-            f"updated: {_name(after)}: re-discovered its versions and exchanged new "
+            f"updated: {name_of(after)}: re-discovered its versions and exchanged new "
             "credentials; each side now holds a new token",
         )
     print_changes(before, after)
@@ -522,9 +227,9 @@ def rotate_token(
         return
     line(
         console(),
-        f"rotated: {_name(data)} now holds a new token; the new token they gave us is stored",
+        f"rotated: {name_of(data)} now holds a new token; the new token they gave us is stored",
     )
-    _status_line(data)
+    status_line(data)
 
 
 @command()
@@ -541,7 +246,7 @@ def reset(
     partner registers again with the new token A."""
     path = partner_path(ref, "reset")
     data = connect(node, admin_token, admin_token_file).call("POST", path)
-    _invitation(data, json_)
+    print_invitation(data, json_)
 
 
 @command()
@@ -562,8 +267,8 @@ def unregister(
         print_json(data)
         return
     partner = data["partner"]
-    line(console(), f"unregistered: {_name(partner)}; its tokens no longer work here")
-    _status_line(partner)
+    line(console(), f"unregistered: {name_of(partner)}; its tokens no longer work here")
+    status_line(partner)
     if not data.get("remote_ok"):
         typer.echo(
             f"warning: the partner did not confirm: {clean(data.get('remote_error'))}", err=True
@@ -609,8 +314,8 @@ def uninvite(
         return
     kept = data.get("partner")
     if kept:
-        line(console(), f"uninvited: {_name(kept)}: its token A no longer works")
-        _status_line(kept)
+        line(console(), f"uninvited: {name_of(kept)}: its token A no longer works")
+        status_line(kept)
     else:
         line(
             console(),
@@ -639,7 +344,7 @@ def client_info(
     if not data:
         line(console(), f"partner {ref.strip()} reported no parties")
         return
-    table = _fold_table("party", "role", "status", "last updated", timestamps=("last updated",))
+    table = fold_table("party", "role", "status", "last updated", timestamps=("last updated",))
     for c in data:
         table.add_row(
             text(c.get("country_code"), "-", c.get("party_id")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, Self
 
@@ -26,9 +26,10 @@ from evroam.core.types import (
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """The credentials object of a handshake, version-neutral."""
+    """The credentials object of a handshake, version-neutral. The token is a secret:
+    kept out of the repr, so no log line or traceback shows it."""
 
-    token: str
+    token: str = field(repr=False)
     url: str
     roles: list[Party]
 

@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -71,7 +71,7 @@ class DestinationRefused(PartnerError):
 @dataclass(frozen=True, slots=True)
 class _Call:
     method: str
-    token: str
+    token: str = field(repr=False)
     content: bytes | None
     params: Mapping[str, str] | None
     routing: Mapping[str, str] | None
