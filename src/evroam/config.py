@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest request body accepted (HTTP 413 above)."
     )
+    max_page_limit: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000,
+        description="Largest page a Sender list answers (X-Limit); larger limits are capped.",
+    )
     token_a_days: float = Field(
         default=30.0, gt=0, description="Days after which an unused token A expires."
     )

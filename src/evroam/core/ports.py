@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, Self
 
+from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import (
     ClientInfo,
     ConnectionStatus,
     CredentialsTokenKind,
     Endpoint,
+    ModuleId,
     Partner,
     Party,
     Quirk,
@@ -116,6 +118,25 @@ class ClientInfoRepository(Protocol):
     async def list(self, hub_partner_id: int) -> list[ClientInfo]: ...
 
 
+class ObjectRepository(Protocol):
+    """Objects of the functional modules (``core/objects.py``), own and received."""
+
+    async def get(self, module: ModuleId, key: ObjectKey) -> StoredObject | None: ...
+    async def get_for_update(self, module: ModuleId, key: ObjectKey) -> StoredObject | None:
+        """Read with a row lock on PostgreSQL (SQLite's writing transactions hold the
+        database lock already), for read-modify-write such as a PATCH."""
+        ...
+
+    async def put(self, obj: StoredObject) -> Literal["created", "updated"]:
+        """Insert or replace the object with the same module and key."""
+        ...
+
+    async def delete(self, module: ModuleId, key: ObjectKey) -> bool: ...
+    async def page(self, query: ObjectQuery) -> ObjectPage:
+        """One page in creation order, and how many objects match the query in all."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything changed through it commits together or not at all."""
 
@@ -129,6 +150,8 @@ class UnitOfWork(Protocol):
     def client_infos(self) -> ClientInfoRepository: ...
     @property
     def quirks(self) -> QuirkRepository: ...
+    @property
+    def objects(self) -> ObjectRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

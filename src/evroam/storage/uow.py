@@ -16,6 +16,7 @@ from evroam.core.ports import UnitOfWorkFactory
 from evroam.storage.db import TX_MODE
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
+from evroam.storage.repositories.objects import SqlObjectRepository
 from evroam.storage.repositories.partners import SqlPartnerRepository
 from evroam.storage.repositories.party_claims import SqlPartyClaimRepository
 from evroam.storage.repositories.quirks import SqlQuirkRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     party_claims: SqlPartyClaimRepository
     client_infos: SqlClientInfoRepository
     quirks: SqlQuirkRepository
+    objects: SqlObjectRepository
 
     def __init__(
         self, factory: async_sessionmaker[AsyncSession], bind: AsyncEngine, read_only: bool
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.party_claims = SqlPartyClaimRepository(self.session)
         self.client_infos = SqlClientInfoRepository(self.session)
         self.quirks = SqlQuirkRepository(self.session)
+        self.objects = SqlObjectRepository(self.session)
         if not self.read_only:
             try:
                 # Begin now: on SQLite this is where the write lock is taken (and waited

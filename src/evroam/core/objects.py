@@ -1,0 +1,88 @@
+"""Objects of the OCPI functional modules (Locations, Tariffs, Tokens, Sessions, CDRs),
+as the platform stores them: a key, who sent it, when it last changed, and its document.
+
+The document is the object in canonical form, the OCPI 2.2.1 JSON shape, validated by
+the version's wire model when it came in and serialised once. Serving a page of a Sender
+list then joins stored texts instead of re-validating every object on every read (a
+partner may page through 100,000 locations); another version's package converts from
+the canonical form where its wire shape differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from evroam.core.types import ModuleId
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectKey:
+    """(country_code, party_id, id) of an object, plus ``variant`` where the module keys
+    on more (a Token's ``type``). country_code and party_id are CiStrings, kept upper
+    case; the id keeps the case it was given, and ``id_key`` is what comparisons use, so
+    objects of different owners never collide and ``loc1`` finds ``LOC1``."""
+
+    country_code: str
+    party_id: str
+    id: str
+    variant: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "country_code", self.country_code.upper())
+        object.__setattr__(self, "party_id", self.party_id.upper())
+
+    @property
+    def id_key(self) -> str:
+        return self.id.upper()
+
+    @property
+    def party(self) -> tuple[str, str]:
+        return (self.country_code, self.party_id)
+
+    @property
+    def label(self) -> str:
+        suffix = f" ({self.variant})" if self.variant else ""
+        return f"{self.country_code}-{self.party_id}/{self.id}{suffix}"
+
+
+@dataclass(slots=True)
+class StoredObject:
+    """One object of one module. ``partner_id`` is the partner that sent it (None: the
+    node's own). ``shared`` says whether partners may read it from our Sender interface
+    (a Location with ``publish`` false and nobody allowed is not shared)."""
+
+    module: ModuleId
+    key: ObjectKey
+    last_updated: datetime
+    document_json: str
+    partner_id: int | None = None
+    shared: bool = True
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """A page of one module's objects. ``own`` True: the node's own objects (what its
+    Sender interfaces serve); False: objects partners sent. ``partner_id`` and ``party``
+    narrow it; ``shared_only`` leaves out what partners may not read. ``date_from`` is
+    inclusive and ``date_to`` exclusive, on ``last_updated`` (OCPI pagination)."""
+
+    module: ModuleId
+    own: bool | None = True
+    partner_id: int | None = None
+    party: tuple[str, str] | None = None
+    shared_only: bool = False
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    offset: int = 0
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPage:
+    total: int
+    objects: list[StoredObject]

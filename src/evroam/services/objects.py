@@ -1,0 +1,67 @@
+"""Rules every functional module shares, on stored objects (``core/objects.py``).
+
+Module services (``services/locations.py`` and the others) build on these: who may
+write an object (a partner only under its own parties, the operator only under the
+node's), the newer ``last_updated`` wins, and reads of own and received objects. Every
+change of the node's own data goes through one service call, in one unit of work, so
+that the push outbox can join that transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from evroam.core.errors import InvalidInput
+from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.types import ModuleId, Partner
+from evroam.services.context import PartnerContext
+
+
+class ObjectRules:
+    def __init__(self, ctx: PartnerContext) -> None:
+        self.ctx = ctx
+        self.own_party_keys = {p.key for p in ctx.own_parties}
+
+    def check_partner_owns(self, partner: Partner, key: ObjectKey) -> None:
+        """A partner writes only under one of its own parties (OCPI 2.2.1 §"Client Owned
+        Object Push"): anything else is refused with the mismatch named."""
+        if key.party not in partner.party_keys:
+            mine = ", ".join(sorted(f"{c}-{p}" for c, p in partner.party_keys)) or "none"
+            raise InvalidInput(
+                f"country_code/party_id {key.country_code}-{key.party_id} in the URL is not "
+                f"one of your parties ({mine})"
+            )
+
+    def check_node_owns(self, key: ObjectKey) -> None:
+        """The operator writes only the node's own objects; a partner's data comes from
+        that partner."""
+        if key.party not in self.own_party_keys:
+            mine = ", ".join(sorted(f"{c}-{p}" for c, p in self.own_party_keys))
+            raise InvalidInput(
+                f"{key.country_code}-{key.party_id} is not one of this node's parties ({mine})"
+            )
+
+    @staticmethod
+    def check_same_key(url_key: ObjectKey, body_key: ObjectKey, what: str) -> None:
+        """The URL and the body name the same object (2001 otherwise, digest §1.9)."""
+        if url_key.party != body_key.party:
+            raise InvalidInput(
+                f"{what}: country_code/party_id {body_key.country_code}-{body_key.party_id} "
+                f"in the body differ from {url_key.country_code}-{url_key.party_id} in the URL"
+            )
+        if url_key.id_key != body_key.id_key:
+            raise InvalidInput(f"{what}: id {body_key.id!r} in the body differs from the URL")
+
+    @staticmethod
+    def is_stale(stored: StoredObject | None, incoming: datetime) -> bool:
+        """Pushes may arrive out of order: an update older than what is stored changes
+        nothing (the newer last_updated wins); equal times are applied."""
+        return stored is not None and incoming < stored.last_updated
+
+    async def get(self, module: ModuleId, key: ObjectKey) -> StoredObject | None:
+        async with self.ctx.uow(read_only=True) as uow:
+            return await uow.objects.get(module, key)
+
+    async def page(self, query: ObjectQuery) -> ObjectPage:
+        async with self.ctx.uow(read_only=True) as uow:
+            return await uow.objects.page(query)
