@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest request body accepted (HTTP 413 above)."
     )
+    authorization_hook: str | None = Field(
+        default=None,
+        description="'package.module:function' deciding real-time authorizations instead of "
+        "the stored tokens alone (see the Tokens module).",
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+    )
     max_page_limit: int = Field(
         default=1000,
         ge=1,
