@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from evroam import __version__
+from evroam.cli import data as data_cli
 from evroam.cli import partners as partners_cli
 from evroam.cli.common import Command, new_app
 from evroam.config import PartyConfig, Settings
@@ -27,6 +28,7 @@ app = new_app("evroam: an open-source EV-roaming platform (OCPI 2.2.1).")
 db_app = new_app("Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(partners_cli.app, name="partners")
+app.add_typer(data_cli.app, name="data")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

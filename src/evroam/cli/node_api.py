@@ -8,14 +8,45 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
+import typer
 
 from evroam.cli.common import fail, read_secret_file
 
 DEFAULT_NODE = "http://127.0.0.1:8080"
+
+# Options every command that talks to a node takes.
+NodeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--node",
+        envvar="EVROAM_NODE",
+        metavar="URL",
+        help=f"Base URL of the node to manage (default {DEFAULT_NODE}).",
+    ),
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--admin-token",
+        metavar="TOKEN",
+        help="The node's admin token (shows in the process list; a token file does not)  "
+        "[env var: EVROAM_ADMIN_TOKEN]",
+    ),
+]
+TokenFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--admin-token-file",
+        metavar="FILE",
+        help="Read the admin token from FILE (its trailing newline is ignored)  "
+        "[env var: EVROAM_ADMIN_TOKEN_FILE]",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the node's answer as JSON.")]
 
 # What the node's resolver understands: a numeric id, or a party as CC-PID (OCPI writes CC*PID).
 _REF = re.compile(r"[0-9]+|[A-Za-z]{2}[-*][A-Za-z0-9]{3}")

@@ -15,7 +15,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from evroam.cli.common import Command, clean, console, fail, line, new_app, text
-from evroam.cli.node_api import DEFAULT_NODE, connect, partner_path, secret
+from evroam.cli.node_api import (
+    JsonOpt,
+    NodeOpt,
+    TokenFileOpt,
+    TokenOpt,
+    connect,
+    partner_path,
+    secret,
+)
 from evroam.cli.partner_views import (
     fold_table,
     list_table,
@@ -37,34 +45,6 @@ def command(name: str | None = None) -> Callable[[F], F]:
     return app.command(name, cls=Command)
 
 
-NodeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--node",
-        envvar="EVROAM_NODE",
-        metavar="URL",
-        help=f"Base URL of the node to manage (default {DEFAULT_NODE}).",
-    ),
-]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--admin-token",
-        metavar="TOKEN",
-        help="The node's admin token (shows in the process list; a token file does not)  "
-        "[env var: EVROAM_ADMIN_TOKEN]",
-    ),
-]
-TokenFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--admin-token-file",
-        metavar="FILE",
-        help="Read the admin token from FILE (its trailing newline is ignored)  "
-        "[env var: EVROAM_ADMIN_TOKEN_FILE]",
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the node's answer as JSON.")]
 PartnerArg = Annotated[
     str, typer.Argument(metavar="PARTNER", help="partner id or CC-PID (e.g. 3 or NL-ABC)")
 ]

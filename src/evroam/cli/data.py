@@ -1,0 +1,256 @@
+"""``evroam data import|export|show``: the node's own OCPI objects (locations, tariffs,
+tokens, sessions, CDRs), through its operator API.
+
+Import takes one OCPI object, a JSON list, or JSON lines (``-`` reads stdin), and sends
+each object to the operator API path that mirrors the module's Receiver (a CDR is
+POSTed), several at a time, with a progress bar; every refused object is reported with
+its position, its id and the node's reason, and nothing else stops the run. Export
+pages through the node's list of its own objects and prints JSON lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import httpx
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from evroam.cli.common import Command, clean, console, fail, line, new_app
+from evroam.cli.node_api import JsonOpt, Node, NodeOpt, TokenFileOpt, TokenOpt, connect
+from evroam.cli.partner_views import print_json
+
+app = new_app("The node's own OCPI data (locations, tariffs, tokens, sessions, CDRs).")
+
+MODULES = ("locations", "tariffs", "tokens", "sessions", "cdrs")
+CONCURRENCY = 8
+
+ModuleArg = Annotated[
+    str, typer.Argument(metavar="MODULE", help="locations, tariffs, tokens, sessions or cdrs")
+]
+
+
+def _module(name: str) -> str:
+    module = name.lower()
+    if module not in MODULES:
+        raise fail(f"unknown module {clean(name)!r}: one of {', '.join(MODULES)}", 2)
+    return module
+
+
+def _seg(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
+def object_request(module: str, obj: Any) -> tuple[str, str]:
+    """(method, API path) that stores one object of ``module`` as the node's own."""
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    if module == "cdrs":
+        return "POST", "/cdrs"
+    try:
+        cc, pid = obj["country_code"], obj["party_id"]
+        oid = obj["uid"] if module == "tokens" else obj["id"]
+    except KeyError as exc:
+        raise ValueError(f"field {exc.args[0]} is missing") from None
+    path = f"/{module}/{_seg(cc)}/{_seg(pid)}/{_seg(oid)}"
+    if module == "tokens":
+        path += "?" + urlencode({"type": obj.get("type") or "RFID"})
+    return "PUT", path
+
+
+def read_objects(text: str) -> Iterator[Any]:
+    """One object, a JSON list, or JSON lines; a line that is not JSON is yielded as the
+    error it is, so the report can name it."""
+    stripped = text.strip()
+    if not stripped:
+        return
+    if stripped.startswith("["):
+        data = json.loads(stripped)
+        yield from data
+        return
+    try:
+        yield json.loads(stripped)
+        return
+    except json.JSONDecodeError:
+        pass
+    for number, raw in enumerate(stripped.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            yield json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield ValueError(f"line {number}: not JSON ({exc.msg})")
+
+
+@dataclass
+class Outcome:
+    index: int
+    label: str
+    ok: bool
+    message: str = ""
+
+
+def _label(obj: Any) -> str:
+    if isinstance(obj, dict):
+        oid = obj.get("id", obj.get("uid", "?"))
+        return f"{obj.get('country_code', '?')}-{obj.get('party_id', '?')}/{oid}"
+    return "?"
+
+
+async def _send_all(
+    node: Node, module: str, objects: list[Any], progress: Progress
+) -> list[Outcome]:
+    task = progress.add_task(f"importing {module}", total=len(objects))
+    queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
+    for item in enumerate(objects):
+        queue.put_nowait(item)
+    outcomes: list[Outcome] = []
+    headers = {"Authorization": f"Bearer {node.token}"}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            index, obj = queue.get_nowait()
+            outcomes.append(await _send_one(client, module, index, obj, headers))
+            progress.advance(task)
+
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=f"{node.base}/api/v1", timeout=60, limits=limits) as c:
+        await asyncio.gather(*(worker(c) for _ in range(CONCURRENCY)))
+    return sorted(outcomes, key=lambda o: o.index)
+
+
+async def _send_one(
+    client: httpx.AsyncClient, module: str, index: int, obj: Any, headers: dict[str, str]
+) -> Outcome:
+    label = _label(obj)
+    if isinstance(obj, Exception):
+        return Outcome(index, label, False, str(obj))
+    try:
+        method, path = object_request(module, obj)
+        resp = await client.request(method, path, json=obj, headers=headers)
+    except ValueError as exc:
+        return Outcome(index, label, False, str(exc))
+    except httpx.HTTPError as exc:
+        return Outcome(index, label, False, f"cannot reach the node: {exc}")
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    status = body.get("status_code") if isinstance(body, dict) else None
+    if resp.status_code < 300 and isinstance(status, int) and 1000 <= status < 2000:
+        return Outcome(index, label, True)
+    message = body.get("status_message") or body.get("detail") if isinstance(body, dict) else None
+    return Outcome(index, label, False, f"HTTP {resp.status_code}, {status}: {message or ''}")
+
+
+@app.command("import", cls=Command)
+def import_(
+    module: ModuleArg,
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="JSON object, list or lines; - for stdin")
+    ],
+    node: NodeOpt = None,
+    admin_token: TokenOpt = None,
+    admin_token_file: TokenFileOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Load the node's own objects of MODULE from FILE.
+
+    Each object goes to the operator API path of its module (the same checks as a
+    partner's push: an object of a party that is not the node's is refused). Refused
+    objects are listed with their position and the node's reason; exit status 1 if any."""
+    mod = _module(module)
+    target = connect(node, admin_token, admin_token_file)
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        objects = list(read_objects(text))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"cannot read {clean(file)}: {exc}", 2) from None
+    out = console(stderr=json_)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=json_,
+    ) as progress:
+        outcomes = asyncio.run(_send_all(target, mod, objects, progress))
+    failed = [o for o in outcomes if not o.ok]
+    if json_:
+        print_json(
+            {
+                "module": mod,
+                "imported": len(outcomes) - len(failed),
+                "failed": [
+                    {"index": o.index, "object": o.label, "error": o.message} for o in failed
+                ],
+            }
+        )
+    else:
+        line(out, f"imported {len(outcomes) - len(failed)} of {len(outcomes)} {mod}")
+        for o in failed[:50]:
+            line(out, f"  #{o.index} {o.label}: {o.message}")
+        if len(failed) > 50:
+            line(out, f"  ... and {len(failed) - 50} more refused")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command(cls=Command)
+def export(
+    module: ModuleArg,
+    party: Annotated[
+        str | None, typer.Option("--party", metavar="CC-PID", help="Only this party's objects")
+    ] = None,
+    node: NodeOpt = None,
+    admin_token: TokenOpt = None,
+    admin_token_file: TokenFileOpt = None,
+) -> None:
+    """Print the node's own objects of MODULE, one JSON object a line."""
+    mod = _module(module)
+    target = connect(node, admin_token, admin_token_file)
+    offset = 0
+    while True:
+        params = {"own": "true", "offset": str(offset), "limit": "1000"}
+        if party:
+            params["party"] = party
+        answer = target.call("GET", f"/{mod}?{urlencode(params)}")
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, list) or not data:
+            return
+        for obj in data:
+            typer.echo(json.dumps(obj, ensure_ascii=True, separators=(",", ":")))
+        offset += len(data)
+
+
+@app.command(cls=Command)
+def show(
+    module: ModuleArg,
+    party: Annotated[str, typer.Argument(metavar="CC-PID", help="The owner, e.g. NL-CPO")],
+    object_id: Annotated[str, typer.Argument(metavar="ID", help="The object's id (a token's uid)")],
+    token_type: Annotated[
+        str, typer.Option("--type", metavar="TYPE", help="A token's type (default RFID)")
+    ] = "RFID",
+    node: NodeOpt = None,
+    admin_token: TokenOpt = None,
+    admin_token_file: TokenFileOpt = None,
+) -> None:
+    """One object, own or received, as JSON."""
+    mod = _module(module)
+    cc, sep, pid = party.replace("*", "-").partition("-")
+    if not sep or len(cc) != 2 or len(pid) != 3 or not (cc + pid).isalnum():
+        raise fail(f"{clean(party)!r} is not a party like NL-CPO", 2)
+    target = connect(node, admin_token, admin_token_file)
+    path = f"/{mod}/{_seg(cc)}/{_seg(pid)}/{_seg(object_id)}"
+    if mod == "tokens":
+        path += "?" + urlencode({"type": token_type})
+    answer = target.call("GET", path)
+    print_json(answer.get("data") if isinstance(answer, dict) else answer)
