@@ -192,7 +192,9 @@ def run_wrk(cmd: list[str]) -> tuple[str, dict[str, Any]]:
 # ---------------------------------------------------------------------- setup
 
 
-def register_fake_partner(node: Server, workdir: Path) -> str:
+def register_fake_partner(
+    node: Server, workdir: Path, role: str = "EMSP", party: tuple[str, str] = ("NL", "BEN")
+) -> str:
     """Register a fake partner with the node; return token C (the partner's token for us)."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     inv = httpx.post(f"{node.url}/api/v1/partners/invite", json={}, headers=admin, timeout=30)
@@ -217,10 +219,10 @@ def register_fake_partner(node: Server, workdir: Path) -> str:
             "url": f"{base}/ocpi/versions",
             "roles": [
                 {
-                    "role": "EMSP",
+                    "role": role,
                     "business_details": {"name": "bench"},
-                    "party_id": "BEN",
-                    "country_code": "NL",
+                    "party_id": party[1],
+                    "country_code": party[0],
                 }
             ],
         }

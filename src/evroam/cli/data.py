@@ -27,7 +27,7 @@ from evroam.cli.common import Command, clean, console, fail, line, new_app
 from evroam.cli.node_api import JsonOpt, Node, NodeOpt, TokenFileOpt, TokenOpt, connect
 from evroam.cli.partner_views import print_json
 
-app = new_app("The node's own OCPI data (locations, tariffs, tokens, sessions, CDRs).")
+app = new_app("Own OCPI data: locations, tariffs, tokens, sessions, CDRs.")
 
 MODULES = ("locations", "tariffs", "tokens", "sessions", "cdrs")
 CONCURRENCY = 8

@@ -53,7 +53,9 @@ class ObjectKey:
 class StoredObject:
     """One object of one module. ``partner_id`` is the partner that sent it (None: the
     node's own). ``shared`` says whether partners may read it from our Sender interface
-    (a Location with ``publish`` false and nobody allowed is not shared)."""
+    (a Location with ``publish`` false and nobody allowed is not shared). ``audience``
+    narrows that to one party, ``CC-PID``: a Session or CDR concerns the eMSP whose token
+    it carries, and no other partner may read it."""
 
     module: ModuleId
     key: ObjectKey
@@ -62,20 +64,24 @@ class StoredObject:
     partner_id: int | None = None
     shared: bool = True
     created_at: datetime | None = None
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectQuery:
     """A page of one module's objects. ``own`` True: the node's own objects (what its
     Sender interfaces serve); False: objects partners sent. ``partner_id`` and ``party``
-    narrow it; ``shared_only`` leaves out what partners may not read. ``date_from`` is
-    inclusive and ``date_to`` exclusive, on ``last_updated`` (OCPI pagination)."""
+    narrow it; ``shared_only`` and ``audience`` leave out what the caller may not read.
+    ``date_from`` is inclusive and ``date_to`` exclusive, on ``last_updated`` (OCPI
+    pagination)."""
 
     module: ModuleId
     own: bool | None = True
     partner_id: int | None = None
     party: tuple[str, str] | None = None
     shared_only: bool = False
+    # The caller's parties (``CC-PID``): objects with an audience outside them are left out.
+    audience: frozenset[str] | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
     offset: int = 0

@@ -37,6 +37,7 @@ from evroam.ocpi.versions import VERSIONS
 from evroam.services.context import PartnerContext
 from evroam.services.liveness import Liveness
 from evroam.services.partner_services import PartnerServices
+from evroam.services.tokens import TokensService, load_authorization_hook
 from evroam.storage.db import create_engine, session_factory, upgrade_async
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from evroam.web.admin.app import build_admin_app
@@ -138,6 +139,10 @@ def create_app(settings: Settings) -> Edges:
         )
         await services.handshake.resolve_interrupted()
         ocpi_app.state.ocpi = OcpiContext(settings, services, Authenticator(uow, cache))
+        # A wrong authorization hook fails the start, not the first authorization.
+        ocpi_app.state.tokens_service = TokensService(
+            services.ctx, load_authorization_hook(settings.authorization_hook)
+        )
         if admin_app is not None:
             admin_app.state.admin = AdminContext(settings, services)
         app.state.services = services

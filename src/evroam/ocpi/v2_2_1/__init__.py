@@ -4,9 +4,25 @@ endpoint, the router mounting and the partner API all read it."""
 from __future__ import annotations
 
 from evroam.ocpi.common.module import Module
-from evroam.ocpi.v2_2_1 import credentials, hubclientinfo
+from evroam.ocpi.v2_2_1 import (
+    cdrs,
+    credentials,
+    hubclientinfo,
+    locations,
+    sessions,
+    tariffs,
+    tokens,
+)
 from evroam.ocpi.v2_2_1.meta import TOKEN_BASE64, VERSION
 
 __all__ = ["MODULES", "TOKEN_BASE64", "VERSION"]
 
-MODULES: tuple[Module, ...] = (credentials.MODULE, hubclientinfo.MODULE)
+MODULES: tuple[Module, ...] = (
+    credentials.MODULE,
+    hubclientinfo.MODULE,
+    tariffs.MODULE,
+    cdrs.MODULE,
+    locations.MODULE,
+    sessions.MODULE,
+    tokens.MODULE,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -23,6 +23,7 @@ def _to_core(row: ObjectRow) -> StoredObject:
         partner_id=row.partner_id,
         shared=row.shared,
         created_at=row.created_at,
+        audience=row.audience,
     )
 
 
@@ -63,6 +64,7 @@ class SqlObjectRepository:
         row.object_id = obj.key.id
         row.partner_id = obj.partner_id
         row.shared = obj.shared
+        row.audience = obj.audience
         row.last_updated = obj.last_updated
         row.document = obj.document_json
         await self._s.flush()
@@ -93,6 +95,8 @@ class SqlObjectRepository:
             where.append(ObjectRow.party_id == q.party[1].upper())
         if q.shared_only:
             where.append(ObjectRow.shared.is_(True))
+        if q.audience is not None:
+            where.append(or_(ObjectRow.audience.is_(None), ObjectRow.audience.in_(q.audience)))
         if q.date_from is not None:
             where.append(ObjectRow.last_updated >= q.date_from)
         if q.date_to is not None:
@@ -100,7 +104,8 @@ class SqlObjectRepository:
         return where
 
     async def page(self, query: ObjectQuery) -> ObjectPage:
-        """Only the page's rows are read (LIMIT/OFFSET in creation order), plus one COUNT:
+        """Only the page's rows are read (LIMIT/OFFSET in insertion order, the row id),
+        plus one COUNT:
         a large table is never loaded whole."""
         where = self._filters(query)
         total = await self._s.scalar(select(func.count()).select_from(ObjectRow).where(*where))

@@ -39,6 +39,8 @@ class ObjectRow(Base):
         ForeignKey("partner.id", ondelete="CASCADE"), nullable=True
     )
     shared: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The one party allowed to read it (``CC-PID``), e.g. the eMSP of a CDR's token.
+    audience: Mapped[str | None] = mapped_column(String(6), nullable=True)
     last_updated: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     document: Mapped[str] = mapped_column(Text)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("variant", sa.String(length=16), nullable=False),
         sa.Column("partner_id", sa.Integer(), nullable=True),
         sa.Column("shared", sa.Boolean(), nullable=False),
+        sa.Column("audience", sa.String(length=6), nullable=True),
         sa.Column("last_updated", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("document", sa.Text(), nullable=False),

@@ -1,0 +1,268 @@
+"""Locations use cases (OCPI 2.2.1 mod_locations.asciidoc; digest §5.1): the node's own
+Locations, fed in by the operator and served by the Sender interface, and the Locations
+partners push into the Receiver interface.
+
+One stored document per Location (``core/objects.py``), its EVSEs and Connectors inside
+it: a PUT or PATCH of an EVSE or Connector is a read-modify-write of the Location under
+``get_for_update``, in one writing unit of work, so the push outbox (issue 8) can join it.
+
+Order of each write: who may write it (a partner only under its own parties, the
+operator only under the node's, 2001 naming the mismatch), then, inside the
+transaction, the stored object: an update older than the stored one changes nothing
+(``stale``, answered 1000: pushes may arrive out of order); an EVSE or Connector whose
+parent is unknown, and a PATCH of an unknown object, change nothing (``unknown``: the
+route answers 2003 Unknown Location with HTTP 404, so the sender GETs and PUTs the whole
+Location as transport_and_format §"PATCH" expects). A merged PATCH is checked by the
+validator the route passes in (the wire model of its level), so this module imports no
+wire model. An EVSE or Connector write also moves ``last_updated`` of its parents
+(§"PUT Method", §"PATCH Method": the Receiver SHALL set the parents' last_updated); a
+parent keeps a newer time it already has, so ``date_from`` syncs never go backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from evroam.core.errors import InvalidInput
+from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.types import ModuleId, Partner
+from evroam.services.context import PartnerContext
+from evroam.services.objects import ObjectRules
+
+Validator = Callable[[Document], Document]
+Outcome = Literal["created", "updated", "stale", "unknown"]
+
+MODULE = ModuleId.LOCATIONS
+
+
+@dataclass(frozen=True, slots=True)
+class LocationPath:
+    """What a Receiver or operator URL names: a Location, one of its EVSEs, or one
+    Connector of that EVSE."""
+
+    key: ObjectKey
+    evse_uid: str | None = None
+    connector_id: str | None = None
+
+    @property
+    def level(self) -> str:
+        if self.connector_id is not None:
+            return "Connector"
+        return "EVSE" if self.evse_uid is not None else "Location"
+
+
+def _dumps(doc: Any) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def _time(doc: Document) -> datetime:
+    value = datetime.fromisoformat(str(doc["last_updated"]))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _find(items: list[Document], field: str, wanted: str) -> int | None:
+    """Index of the item whose id field equals ``wanted`` (CiString: case-insensitive)."""
+    for i, item in enumerate(items):
+        if str(item.get(field, "")).upper() == wanted.upper():
+            return i
+    return None
+
+
+def _bump(parent: Document, child: Document) -> None:
+    if _time(child) > _time(parent):
+        parent["last_updated"] = child["last_updated"]
+
+
+def is_shared(location: Document) -> bool:
+    """Partners may read it (§"Location Object" publish): published, or unpublished but
+    with a ``publish_allowed_to`` list whose token owners may see it."""
+    return location.get("publish") is True or bool(location.get("publish_allowed_to"))
+
+
+def select(location: Document, path: LocationPath) -> Document | None:
+    """The object the path names inside a stored Location, or None."""
+    if path.evse_uid is None:
+        return location
+    evses: list[Document] = location.get("evses", [])
+    i = _find(evses, "uid", path.evse_uid)
+    if i is None:
+        return None
+    evse = evses[i]
+    if path.connector_id is None:
+        return evse
+    connectors: list[Document] = evse.get("connectors", [])
+    j = _find(connectors, "id", path.connector_id)
+    return None if j is None else connectors[j]
+
+
+def _check_ids(path: LocationPath, body: Document) -> None:
+    """The URL and the body name the same object (transport_and_format §"Errors": 2001)."""
+    if path.level == "Location":
+        body_key = ObjectKey(
+            str(body.get("country_code", "")), str(body.get("party_id", "")), str(body.get("id"))
+        )
+        ObjectRules.check_same_key(path.key, body_key, "Location")
+    elif path.level == "EVSE":
+        assert path.evse_uid is not None
+        if str(body.get("uid", "")).upper() != path.evse_uid.upper():
+            raise InvalidInput(f"EVSE: uid {body.get('uid')!r} in the body differs from the URL")
+    else:
+        assert path.connector_id is not None
+        if str(body.get("id", "")).upper() != path.connector_id.upper():
+            raise InvalidInput(f"Connector: id {body.get('id')!r} in the body differs from the URL")
+
+
+def apply_put(location: Document | None, path: LocationPath, body: Document) -> Outcome | Document:
+    """The Location after a PUT at the path's level, or why nothing changes."""
+    _check_ids(path, body)
+    if path.level == "Location":
+        if location is not None and _time(body) < _time(location):
+            return "stale"
+        return body
+    if location is None:
+        return "unknown"
+    location = json.loads(_dumps(location))  # a private copy to modify
+    evses: list[Document] = location.setdefault("evses", [])
+    assert path.evse_uid is not None
+    i = _find(evses, "uid", path.evse_uid)
+    if path.level == "EVSE":
+        if i is not None and _time(body) < _time(evses[i]):
+            return "stale"
+        if i is None:
+            evses.append(body)
+        else:
+            evses[i] = body
+        _bump(location, body)
+        return location
+    assert path.connector_id is not None
+    if i is None:
+        return "unknown"
+    evse = evses[i]
+    connectors: list[Document] = evse.setdefault("connectors", [])
+    j = _find(connectors, "id", path.connector_id)
+    if j is not None and _time(body) < _time(connectors[j]):
+        return "stale"
+    if j is None:
+        connectors.append(body)
+    else:
+        connectors[j] = body
+    _bump(evse, body)
+    _bump(location, body)
+    return location
+
+
+def apply_patch(
+    location: Document | None, path: LocationPath, patch: Document, validate: Validator
+) -> Outcome | Document:
+    """The Location after a PATCH (§"PATCH Method": absent fields unchanged, lists
+    replaced whole), or why nothing changes. The merged object must still be valid and
+    keep its ids."""
+    if "last_updated" not in patch:
+        raise InvalidInput(f"{path.level} PATCH: last_updated is required")
+    if location is None:
+        return "unknown"
+    location = json.loads(_dumps(location))
+    target = select(location, path)
+    if target is None:
+        return "unknown"
+    if _time(patch) < _time(target):
+        return "stale"
+    merged = validate({**target, **patch})
+    _check_ids(path, merged)
+    if path.level == "Location":
+        return merged
+    target.clear()
+    target.update(merged)
+    if path.level == "Connector":
+        evse = select(location, LocationPath(path.key, path.evse_uid))
+        assert evse is not None
+        _bump(evse, merged)
+    _bump(location, merged)
+    return location
+
+
+class LocationsService:
+    def __init__(self, ctx: PartnerContext) -> None:
+        self.ctx = ctx
+        self.rules = ObjectRules(ctx)
+
+    # -- the node's own Locations (operator API) ------------------------------------
+    async def put_own(self, path: LocationPath, body: Document) -> Outcome:
+        self.rules.check_node_owns(path.key)
+        return await self._write(path, None, lambda loc: apply_put(loc, path, body))
+
+    async def patch_own(self, path: LocationPath, patch: Document, validate: Validator) -> Outcome:
+        self.rules.check_node_owns(path.key)
+        return await self._write(path, None, lambda loc: apply_patch(loc, path, patch, validate))
+
+    # -- what partners push into the Receiver interface ----------------------------
+    async def receive_put(self, partner: Partner, path: LocationPath, body: Document) -> Outcome:
+        self.rules.check_partner_owns(partner, path.key)
+        return await self._write(path, partner.id, lambda loc: apply_put(loc, path, body))
+
+    async def receive_patch(
+        self, partner: Partner, path: LocationPath, patch: Document, validate: Validator
+    ) -> Outcome:
+        self.rules.check_partner_owns(partner, path.key)
+        return await self._write(
+            path, partner.id, lambda loc: apply_patch(loc, path, patch, validate)
+        )
+
+    async def _write(
+        self,
+        path: LocationPath,
+        partner_id: int | None,
+        change: Callable[[Document | None], Outcome | Document],
+    ) -> Outcome:
+        async with self.ctx.uow() as uow:
+            stored = await uow.objects.get_for_update(MODULE, path.key)
+            if stored is not None and stored.partner_id != partner_id:
+                raise InvalidInput(f"location {path.key.label} belongs to another sender")
+            result = change(None if stored is None else json.loads(stored.document_json))
+            if isinstance(result, str):
+                return result
+            outcome = await uow.objects.put(
+                StoredObject(
+                    module=MODULE,
+                    key=ObjectKey(path.key.country_code, path.key.party_id, str(result["id"])),
+                    last_updated=_time(result),
+                    document_json=_dumps(result),
+                    partner_id=partner_id,
+                    shared=is_shared(result),
+                    created_at=stored.created_at if stored else self.ctx.now(),
+                )
+            )
+            await uow.commit()
+        if path.level != "Location" and stored is not None:
+            assert stored is not None
+            before = select(json.loads(stored.document_json), path)
+            return "updated" if before is not None else "created"
+        return outcome
+
+    # -- reads ---------------------------------------------------------------------
+    async def get(
+        self, path: LocationPath, *, partner_id: int | None, own: bool | None, shared_only: bool
+    ) -> str | None:
+        """The JSON text of the object the path names, or None. ``own`` True: only the
+        node's own (the Sender); False: only what ``partner_id`` sent (its Receiver GET);
+        None: either (the operator)."""
+        stored = await self.rules.get(MODULE, path.key)
+        if stored is None:
+            return None
+        if own is True and stored.partner_id is not None:
+            return None
+        if own is False and (stored.partner_id is None or stored.partner_id != partner_id):
+            return None
+        if shared_only and not stored.shared:
+            return None
+        if path.level == "Location":
+            return stored.document_json
+        found = select(json.loads(stored.document_json), path)
+        return None if found is None else _dumps(found)
+
+    async def page(self, query: ObjectQuery) -> ObjectPage:
+        return await self.rules.page(query)

@@ -1,0 +1,230 @@
+"""Operator API for Locations (issue 7 "The node's own data, in and out"): the node's
+own Locations, EVSEs and Connectors are written on the Receiver's paths
+(``PUT|PATCH /locations/{cc}/{pid}/{location_id}[/{evse_uid}[/{connector_id}]]``), and
+the same GET paths and ``GET /locations?party=CC-PID&own=true|false`` read both own
+Locations and those partners sent. Answers are OCPI envelopes, as on the Receiver, so
+what an operator loads and reads looks exactly like what partners exchange.
+
+A write for a party that is not one of the node's own is refused (2001, HTTP 400); an
+EVSE or Connector under an unknown Location, or a PATCH of an unknown object, is 2003
+with HTTP 404. One service call per change: issue 8's outbox joins its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from evroam.core.errors import InvalidInput
+from evroam.core.objects import ObjectQuery
+from evroam.core.types import ModuleId
+from evroam.ocpi.common.deps import parse_body
+from evroam.ocpi.common.errors import OcpiError
+from evroam.ocpi.common.functional import json_answer
+from evroam.ocpi.common.pagination import page_headers, parse_page
+from evroam.ocpi.v2_2_1.locations import convert
+from evroam.ocpi.v2_2_1.locations.receiver import (
+    PATCH_MODELS,
+    PUT_MODELS,
+    location_path,
+    outcome_answer,
+)
+from evroam.services.locations import LocationPath, LocationsService
+from evroam.web.admin.context import AdminContext, get_admin_context
+
+NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
+
+router = APIRouter(prefix="/locations", tags=["locations"])
+
+
+async def _answer(action: Callable[[], Awaitable[Response]]) -> Response:
+    try:
+        return await action()
+    except InvalidInput as exc:
+        return json_answer(None, http_status=400, status=2001, message=str(exc))
+    except OcpiError as exc:
+        http = exc.http_status if exc.http_status != 200 else 400
+        return json_answer(None, http_status=http, status=exc.status_code, message=exc.message)
+
+
+@router.get("", summary="A page of own (own=true) or received (own=false) Locations")
+async def list_locations(request: Request, ctx: NodeDep) -> Response:
+    async def action() -> Response:
+        q = request.query_params
+        page = parse_page(
+            q.get("offset"),
+            q.get("limit"),
+            q.get("date_from"),
+            q.get("date_to"),
+            ctx.settings.max_page_limit,
+        )
+        party: tuple[str, str] | None = None
+        if q.get("party"):
+            cc, _, pid = q["party"].partition("-")
+            if len(cc) != 2 or not 1 <= len(pid) <= 3:
+                raise InvalidInput(f"party must be CC-PID, got {q['party']!r}")
+            party = (cc.upper(), pid.upper())
+        own_raw = q.get("own", "").lower()
+        if own_raw not in ("", "true", "false"):
+            raise InvalidInput("own must be true or false")
+        own = None if own_raw == "" else own_raw == "true"
+        result = await LocationsService(ctx.partners.ctx).page(
+            ObjectQuery(
+                module=ModuleId.LOCATIONS,
+                own=own,
+                party=party,
+                date_from=page.date_from,
+                date_to=page.date_to,
+                offset=page.offset,
+                limit=page.limit,
+            )
+        )
+        headers = page_headers(
+            f"{ctx.settings.base_url}{request.scope.get('root_path', '')}/locations",
+            page,
+            result.total,
+            len(result.objects),
+            ctx.settings.max_page_limit,
+        )
+        if "Link" in headers:
+            # The next page repeats every filter, party and own included.
+            extra = "&".join(f"{k}={q[k]}" for k in ("party", "own") if q.get(k))
+            if extra:
+                headers["Link"] = headers["Link"].replace('>; rel="next"', f'&{extra}>; rel="next"')
+        data = "[" + ",".join(o.document_json for o in result.objects) + "]"
+        return json_answer(data, headers=headers)
+
+    return await _answer(action)
+
+
+async def _get(ctx: AdminContext, path: LocationPath) -> Response:
+    async def action() -> Response:
+        text = await LocationsService(ctx.partners.ctx).get(
+            path, partner_id=None, own=None, shared_only=False
+        )
+        if text is None:
+            return json_answer(None, http_status=404, status=2003, message="unknown object")
+        return json_answer(text)
+
+    return await _answer(action)
+
+
+async def _put(request: Request, ctx: AdminContext, path: LocationPath) -> Response:
+    async def action() -> Response:
+        body = convert.to_document(await parse_body(request, PUT_MODELS[path.level]))
+        outcome = await LocationsService(ctx.partners.ctx).put_own(path, body)
+        return outcome_answer(outcome, path, {})
+
+    return await _answer(action)
+
+
+async def _patch(request: Request, ctx: AdminContext, path: LocationPath) -> Response:
+    async def action() -> Response:
+        model, validate = PATCH_MODELS[path.level]
+        patch = convert.to_document(await parse_body(request, model))
+        outcome = await LocationsService(ctx.partners.ctx).patch_own(path, patch, validate)
+        return outcome_answer(outcome, path, {})
+
+    return await _answer(action)
+
+
+LOC = "/{country_code}/{party_id}/{location_id}"
+EVSE_PATH = LOC + "/{evse_uid}"
+CONN = EVSE_PATH + "/{connector_id}"
+
+
+@router.get(LOC, summary="A Location (own or received)")
+async def get_location(
+    country_code: str, party_id: str, location_id: str, ctx: NodeDep
+) -> Response:
+    return await _get(ctx, location_path(country_code, party_id, location_id))
+
+
+@router.get(EVSE_PATH, summary="An EVSE (own or received)")
+async def get_evse(
+    country_code: str, party_id: str, location_id: str, evse_uid: str, ctx: NodeDep
+) -> Response:
+    return await _get(ctx, location_path(country_code, party_id, location_id, evse_uid))
+
+
+@router.get(CONN, summary="A Connector (own or received)")
+async def get_connector(
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    connector_id: str,
+    ctx: NodeDep,
+) -> Response:
+    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
+    return await _get(ctx, path)
+
+
+@router.put(LOC, summary="Create or replace one of the node's Locations")
+async def put_location(
+    country_code: str, party_id: str, location_id: str, request: Request, ctx: NodeDep
+) -> Response:
+    return await _put(request, ctx, location_path(country_code, party_id, location_id))
+
+
+@router.put(EVSE_PATH, summary="Create or replace an EVSE of one of the node's Locations")
+async def put_evse(
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    request: Request,
+    ctx: NodeDep,
+) -> Response:
+    return await _put(request, ctx, location_path(country_code, party_id, location_id, evse_uid))
+
+
+@router.put(CONN, summary="Create or replace a Connector of one of the node's EVSEs")
+async def put_connector(
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    connector_id: str,
+    request: Request,
+    ctx: NodeDep,
+) -> Response:
+    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
+    return await _put(request, ctx, path)
+
+
+@router.patch(LOC, summary="Update part of one of the node's Locations")
+async def patch_location(
+    country_code: str, party_id: str, location_id: str, request: Request, ctx: NodeDep
+) -> Response:
+    return await _patch(request, ctx, location_path(country_code, party_id, location_id))
+
+
+@router.patch(EVSE_PATH, summary="Update part of an EVSE (e.g. its status)")
+async def patch_evse(
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    request: Request,
+    ctx: NodeDep,
+) -> Response:
+    path = location_path(country_code, party_id, location_id, evse_uid)
+    return await _patch(request, ctx, path)
+
+
+@router.patch(CONN, summary="Update part of a Connector")
+async def patch_connector(
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    connector_id: str,
+    request: Request,
+    ctx: NodeDep,
+) -> Response:
+    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
+    return await _patch(request, ctx, path)
