@@ -151,14 +151,14 @@ def test_operator_refuses_duplicates_foreign_parties_and_bad_bodies(
     cpo, _ = connected_nodes
     assert admin_post(cpo, cdr("CDRT-OP1", "2026-02-01T00:00:00Z")).status_code == 201
     again = admin_post(cpo, cdr("cdrt-op1", "2026-02-02T00:00:00Z", remark="changed"))
-    assert again.status_code == 422
-    assert "Credit CDR" in again.json()["detail"]
+    assert again.status_code == 400 and again.json()["status_code"] == 2001
+    assert "Credit CDR" in again.json()["status_message"]
     stored = cpo.api("GET", "/cdrs/NL/CPO/CDRT-OP1", expect=200)["data"]
     assert stored["remark"] == "first" and stored["last_updated"] == "2026-02-01T00:00:00Z"
 
     foreign = cdr("CDRT-OP2", "2026-02-01T00:00:00Z") | {"country_code": "BE", "party_id": "BEC"}
     refused = admin_post(cpo, foreign)
-    assert refused.status_code == 422 and "BE-BEC" in refused.json()["detail"]
+    assert refused.status_code == 400 and "BE-BEC" in refused.json()["status_message"]
     # Own CDRs are sent by evroam: the token's owner is required (unlike on the Receiver).
     assert admin_post(cpo, example() | {"country_code": "NL", "party_id": "CPO"}).status_code == 400
     assert admin_post(cpo, b"{not json").status_code == 400

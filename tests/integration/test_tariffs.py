@@ -348,11 +348,12 @@ def test_operator_api_writes_only_own_parties_and_checks_the_body(
 ) -> None:
     cpo, emsp = connected_nodes
     # The eMSP node does not own NL-CPO: its operator cannot write the CPO's tariffs.
-    r = emsp.api("PUT", "/tariffs/NL/CPO/trf-op", tariff("trf-op"), expect=422)
-    assert "NL-CPO" in r["detail"]
+    r = emsp.api("PUT", "/tariffs/NL/CPO/trf-op", tariff("trf-op"), expect=400)
+    assert r["status_code"] == 2001 and "NL-CPO" in r["status_message"]
     r = cpo.api("PUT", "/tariffs/NL/CPO/trf-op", tariff("trf-op") | {"currency": 3}, expect=400)
     assert r["status_code"] == 2001 and "currency" in r["status_message"]
-    r = cpo.api("PUT", "/tariffs/NL/CPO/trf-op", tariff("trf-op2"), expect=422)
+    r = cpo.api("PUT", "/tariffs/NL/CPO/trf-op", tariff("trf-op2"), expect=400)
+    assert r["status_code"] == 2001
     assert cpo.api("GET", "/tariffs/NL/CPO/trf-op", expect=404)["status_code"] == 2000
     cpo.api("PUT", "/tariffs/NL/CPO/trf-op", tariff("trf-op"), expect=201)
     own = cpo.api("GET", "/tariffs?party=NL-CPO&own=true&limit=1000", expect=200)["data"]

@@ -81,10 +81,23 @@ def _sqlite_path(db_url: str) -> str:
 async def test_concurrent_writing_units_of_work_do_not_lose_an_increment(
     uow: SqlUnitOfWorkFactory, backend: str
 ) -> None:
-    """SQLite: a plain read is enough, BEGIN IMMEDIATE serialises the two units of work.
-    PostgreSQL: the row lock of get_for_update does."""
+    """SQLite: a plain read is enough, BEGIN IMMEDIATE serialises the two units of work
+    (the in-process writer queue is switched off, so the database's lock is what is
+    tested). PostgreSQL: the row lock of get_for_update does."""
     partner_id = await _counter_partner(uow)
-    await _increment_twice(uow, partner_id, _locking if backend == "postgres" else _plain)
+    db_only = SqlUnitOfWorkFactory(uow.session_factory, serialize_writers=False)
+    await _increment_twice(db_only, partner_id, _locking if backend == "postgres" else _plain)
+    assert await _count(uow, partner_id) == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_writers_of_one_process_queue_without_losing_an_increment(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    """The default factory queues SQLite writers in the process (asyncio lock), so they
+    never wait in SQLite's busy handler; the increments still both land."""
+    partner_id = await _counter_partner(uow)
+    await _increment_twice(uow, partner_id, _plain)
     assert await _count(uow, partner_id) == 2
 
 
@@ -101,7 +114,9 @@ async def test_control_without_isolation_an_increment_is_lost(
         legacy: AsyncEngine = create_async_engine(db_url)
         try:
             await _increment_twice(
-                SqlUnitOfWorkFactory(session_factory(legacy)), partner_id, _plain
+                SqlUnitOfWorkFactory(session_factory(legacy), serialize_writers=False),
+                partner_id,
+                _plain,
             )
         finally:
             await legacy.dispose()

@@ -50,3 +50,24 @@ def test_next_link_parses_variants() -> None:
     assert next_link('<https://a/p>; rel="prev", <https://a/n>; rel="next"') == "https://a/n"
     assert next_link(None) is None
     assert next_link('<https://a/p>; rel="prev"') is None
+
+
+def test_the_next_link_carries_a_cursor_and_the_cursor_is_read_back() -> None:
+    """Keyset paging: the Link names the last row served, so the next page is found by key
+    rather than by skipping ``offset`` rows again; offset stays for X-Total-Count users."""
+    from evroam.ocpi.common.pagination import page_headers, parse_page
+
+    page = parse_page("0", "2", None, None)
+    headers = page_headers("https://n/ocpi/2.2.1/sender/locations", page, 5, 2, 1000, 41)
+    assert "offset=2" in headers["Link"] and "cursor=41" in headers["Link"]
+    again = parse_page("2", "2", None, None, cursor="41")
+    assert again.after == 41 and again.offset == 2
+    assert parse_page("0", "2", None, None).after is None
+    import pytest
+
+    from evroam.ocpi.common.errors import InvalidParameters
+
+    with pytest.raises(InvalidParameters):
+        parse_page("0", "2", None, None, cursor="-3")
+    with pytest.raises(InvalidParameters):
+        parse_page("0", "2", None, None, cursor="x")

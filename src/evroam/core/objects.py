@@ -65,6 +65,8 @@ class StoredObject:
     shared: bool = True
     created_at: datetime | None = None
     audience: str | None = None
+    # Where the store keeps it, in insertion order: pages continue after it.
+    row_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class ObjectQuery:
     date_to: datetime | None = None
     offset: int = 0
     limit: int = 100
+    # Continue after this stored row instead of skipping ``offset`` rows (keyset paging).
+    after_row: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,7 @@ def parse_list_query(request: Request, ctx: OcpiContext) -> Page:
         q.get("date_from"),
         q.get("date_to"),
         ctx.settings.max_page_limit,
+        q.get("cursor"),
     )
 
 
@@ -102,8 +103,9 @@ def page_answer(
     """A Sender list page: the stored documents joined, with ``X-Total-Count``,
     ``X-Limit`` and an absolute ``Link`` to the next page that repeats every filter."""
     base = f"{ctx.settings.base_url}{request.url.path}"
+    last = result.objects[-1].row_id if result.objects else None
     all_headers = page_headers(
-        base, page, result.total, len(result.objects), ctx.settings.max_page_limit
+        base, page, result.total, len(result.objects), ctx.settings.max_page_limit, last
     )
     all_headers.update(headers or {})
     data = "[" + ",".join(o.document_json for o in result.objects) + "]"

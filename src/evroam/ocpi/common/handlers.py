@@ -10,6 +10,7 @@ token A must not learn what listens behind the node.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +53,41 @@ def map_domain_error(exc: core.DomainError) -> ocpi.OcpiError:
     return ocpi.ServerError("internal error")
 
 
+_FUNCTIONAL = re.compile(
+    r"^/ocpi/[^/]+/(sender|receiver)/(?!hubclientinfo)[a-z]+(/([A-Za-z]{2})/([A-Za-z0-9]{3}))?"
+)
+
+
+def routing_for_error(request: Request) -> dict[str, str] | None:
+    """Routing headers for an error answer of a functional module (digest §1.6: on every
+    response of those modules): the request's swapped; where it carried none, us (our
+    first party) to the party the Receiver URL names. None elsewhere, and when the URL
+    names no party and the request carried none either."""
+    match = _FUNCTIONAL.match(request.url.path)
+    if match is None:
+        return None
+    h = request.headers
+    ctx = getattr(request.app.state, "ocpi", None)
+    ours: tuple[str, str] | None = None
+    if h.get("ocpi-to-country-code") and h.get("ocpi-to-party-id"):
+        ours = (h["ocpi-to-country-code"].upper(), h["ocpi-to-party-id"].upper())
+    elif ctx is not None:
+        ours = sorted(ctx.own_party_keys)[0]
+    theirs: tuple[str, str] | None = None
+    if h.get("ocpi-from-country-code") and h.get("ocpi-from-party-id"):
+        theirs = (h["ocpi-from-country-code"].upper(), h["ocpi-from-party-id"].upper())
+    elif match.group(1) == "receiver" and match.group(3):
+        theirs = (match.group(3).upper(), match.group(4).upper())
+    if ours is None or theirs is None:
+        return None
+    return {
+        "OCPI-from-country-code": ours[0],
+        "OCPI-from-party-id": ours[1],
+        "OCPI-to-country-code": theirs[0],
+        "OCPI-to-party-id": theirs[1],
+    }
+
+
 def error_response(exc: ocpi.OcpiError, headers: dict[str, str] | None = None) -> Response:
     return Response(
         dump_json(envelope(None, exc.status_code, exc.message)),
@@ -63,23 +99,27 @@ def error_response(exc: ocpi.OcpiError, headers: dict[str, str] | None = None) -
 
 async def _ocpi_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ocpi.OcpiError)
-    return error_response(exc)
+    return error_response(exc, routing_for_error(request))
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, core.DomainError)
-    return error_response(map_domain_error(exc))
+    return error_response(map_domain_error(exc), routing_for_error(request))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
-        return error_response(ocpi.MalformedJson("request body is not valid JSON"))
+        return error_response(
+            ocpi.MalformedJson("request body is not valid JSON"), routing_for_error(request)
+        )
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
         parts.append(f"{loc}: {err.get('msg')}")
-    return error_response(ocpi.InvalidParameters("invalid field " + "; ".join(parts)))
+    return error_response(
+        ocpi.InvalidParameters("invalid field " + "; ".join(parts)), routing_for_error(request)
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

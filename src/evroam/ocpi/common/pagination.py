@@ -25,6 +25,10 @@ class Page:
     limit: int
     date_from: datetime | None
     date_to: datetime | None
+    # The row after which this page starts, from the Link we gave (``cursor``): lets the
+    # next page be read by key instead of skipping ``offset`` rows again. Optional; a
+    # client that builds its own URLs pages by offset alone.
+    after: int | None = None
 
 
 def parse_page(
@@ -33,6 +37,7 @@ def parse_page(
     date_from: str | None,
     date_to: str | None,
     max_limit: int = MAX_LIMIT,
+    cursor: str | None = None,
 ) -> Page:
     """Validate query parameters; a limit above ours is capped, not refused (the spec allows)."""
 
@@ -63,6 +68,7 @@ def parse_page(
         limit=min(lim, max_limit),
         date_from=_dt("date_from", date_from),
         date_to=_dt("date_to", date_to),
+        after=_int("cursor", cursor, -1) if cursor not in (None, "") else None,
     )
     if page.date_from and page.date_to and page.date_from >= page.date_to:
         raise InvalidParameters("date_from must be before date_to")
@@ -70,7 +76,12 @@ def parse_page(
 
 
 def page_headers(
-    base_url: str, page: Page, total: int, returned: int, max_limit: int
+    base_url: str,
+    page: Page,
+    total: int,
+    returned: int,
+    max_limit: int,
+    next_cursor: int | None = None,
 ) -> dict[str, str]:
     headers = {"X-Total-Count": str(total), "X-Limit": str(max_limit)}
     next_offset = page.offset + returned
@@ -80,6 +91,8 @@ def page_headers(
             params["date_from"] = format_datetime(page.date_from)
         if page.date_to:
             params["date_to"] = format_datetime(page.date_to)
+        if next_cursor is not None:
+            params["cursor"] = str(next_cursor)
         headers["Link"] = f'<{base_url}?{urlencode(params)}>; rel="next"'
     return headers
 

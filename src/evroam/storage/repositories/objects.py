@@ -24,6 +24,7 @@ def _to_core(row: ObjectRow) -> StoredObject:
         shared=row.shared,
         created_at=row.created_at,
         audience=row.audience,
+        row_id=row.id,
     )
 
 
@@ -109,11 +110,41 @@ class SqlObjectRepository:
         a large table is never loaded whole."""
         where = self._filters(query)
         total = await self._s.scalar(select(func.count()).select_from(ObjectRow).where(*where))
-        rows = await self._s.scalars(
-            select(ObjectRow)
-            .where(*where)
-            .order_by(ObjectRow.id)
-            .offset(query.offset)
-            .limit(query.limit)
-        )
-        return ObjectPage(int(total or 0), [_to_core(r) for r in rows])
+        # Plain columns, not ORM entities, and only what serving needs (no created_at:
+        # page objects carry None there): a page of 1000 objects is served several times
+        # faster without building and tracking 1000 mapped instances.
+        t = ObjectRow.__table__.c
+        page = select(
+            t.id,
+            t.country_code,
+            t.party_id,
+            t.object_id,
+            t.variant,
+            t.last_updated,
+            t.document,
+            t.partner_id,
+            t.shared,
+            t.audience,
+        ).where(*where)
+        if query.after_row is not None:
+            # Keyset: the rows after the last one served, found through the index
+            # instead of skipping ``offset`` rows again (O(page) rather than O(offset)).
+            page = page.where(t.id > query.after_row)
+        else:
+            page = page.offset(query.offset)
+        rows = await self._s.execute(page.order_by(t.id).limit(query.limit))
+        module = query.module
+        objects = [
+            StoredObject(
+                module=module,
+                key=ObjectKey(r.country_code, r.party_id, r.object_id, r.variant),
+                last_updated=r.last_updated,
+                document_json=r.document,
+                partner_id=r.partner_id,
+                shared=r.shared,
+                audience=r.audience,
+                row_id=r.id,
+            )
+            for r in rows
+        ]
+        return ObjectPage(int(total or 0), objects)

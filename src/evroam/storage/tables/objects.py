@@ -24,7 +24,7 @@ class ObjectRow(Base):
         UniqueConstraint("module", "country_code", "party_id", "id_key", "variant"),
         # Sender pages and operator lists: one module, own or one partner's, in creation
         # order, optionally narrowed on last_updated.
-        Index("ix_ocpi_object_page", "module", "partner_id", "id"),
+        Index("ix_ocpi_object_page", "module", "partner_id", "shared", "id"),
         Index("ix_ocpi_object_updated", "module", "partner_id", "last_updated"),
     )
 

@@ -1,5 +1,11 @@
-"""Error answers of the operator API: JSON ``{"error": kind, "detail": text}`` with an
-HTTP status, never an OCPI envelope. Its own handlers, so OCPI's rules stay in OCPI."""
+"""Error answers of the operator API, its own handlers so OCPI's rules stay in OCPI.
+
+Partner management answers JSON ``{"error": kind, "detail": text}``. The data paths
+(``/locations``, ``/tariffs``, ``/tokens``, ``/sessions``, ``/cdrs``) mirror the OCPI
+Receivers and answer the OCPI envelope, errors included, with an HTTP status an operator's
+script can branch on: 400 for a refused object (2xxx), 404 for an unknown one, 502 when
+something the node depends on failed (3xxx).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from evroam.core import errors as core
+from evroam.ocpi.common import errors as ocpi
+from evroam.ocpi.common.envelope import dump_json, envelope
+from evroam.ocpi.common.handlers import map_domain_error
 
 log = logging.getLogger("evroam.web")
 
@@ -38,10 +47,44 @@ def api_error(status: int, kind: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": kind, "detail": detail}, status_code=status)
 
 
+DATA_PREFIXES = ("/locations", "/tariffs", "/tokens", "/sessions", "/cdrs")
+
+
+def _is_data(request: Request) -> bool:
+    path = request.url.path
+    root = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path.startswith(DATA_PREFIXES)
+
+
+def envelope_error(exc: ocpi.OcpiError) -> Response:
+    if exc.http_status != 200:
+        status = exc.http_status
+    else:
+        status = 400 if exc.status_code < 3000 else 502
+    return Response(
+        dump_json(envelope(None, exc.status_code, exc.message)),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, core.DomainError)
+    if _is_data(request):
+        return envelope_error(map_domain_error(exc))
     status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 500)
     return api_error(status, type(exc).__name__, str(exc))
+
+
+async def _ocpi(request: Request, exc: Exception) -> Response:
+    """Body and page errors raised by the shared OCPI parsing helpers on data paths."""
+    assert isinstance(exc, ocpi.OcpiError)
+    if _is_data(request):
+        return envelope_error(exc)
+    status = exc.http_status if exc.http_status != 200 else 400
+    return api_error(status, type(exc).__name__, exc.message)
 
 
 async def _unauthorized(request: Request, exc: Exception) -> Response:
@@ -71,6 +114,7 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(core.DomainError, _domain)
+    app.add_exception_handler(ocpi.OcpiError, _ocpi)
     app.add_exception_handler(AdminUnauthorized, _unauthorized)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -37,6 +37,7 @@ async def list_cdrs(request: Request, caller: FunctionalCallerDep, ctx: ContextD
             date_from=page.date_from,
             date_to=page.date_to,
             offset=page.offset,
+            after_row=page.after,
             limit=page.limit,
         )
     )

@@ -49,6 +49,7 @@ async def list_locations(
             date_from=page.date_from,
             date_to=page.date_to,
             offset=page.offset,
+            after_row=page.after,
             limit=page.limit,
         )
     )

@@ -57,6 +57,7 @@ async def list_sessions(request: Request, caller: FunctionalCallerDep, ctx: Cont
             date_from=page.date_from,
             date_to=page.date_to,
             offset=page.offset,
+            after_row=page.after,
             limit=page.limit,
         )
     )

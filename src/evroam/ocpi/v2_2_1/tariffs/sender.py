@@ -45,6 +45,7 @@ async def list_tariffs(request: Request, caller: FunctionalCallerDep, ctx: Conte
             date_from=page.date_from,
             date_to=page.date_to,
             offset=page.offset,
+            after_row=page.after,
             limit=page.limit,
         )
     )

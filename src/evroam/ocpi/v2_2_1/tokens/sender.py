@@ -77,6 +77,7 @@ async def list_tokens(request: Request, caller: FunctionalCallerDep, ctx: Contex
             date_from=page.date_from,
             date_to=page.date_to,
             offset=page.offset,
+            after_row=page.after,
             limit=page.limit,
         )
     )

@@ -49,7 +49,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("ocpi_object", schema=None) as batch_op:
-        batch_op.create_index("ix_ocpi_object_page", ["module", "partner_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_ocpi_object_page", ["module", "partner_id", "shared", "id"], unique=False
+        )
         batch_op.create_index(
             "ix_ocpi_object_updated", ["module", "partner_id", "last_updated"], unique=False
         )
