@@ -25,7 +25,8 @@ from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
 from evroam.ocpi.common.pagination import page_headers, parse_page
 from evroam.ocpi.v2_2_1.tokens.convert import parse_type, to_document, validate_token
-from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch, TokenType
+from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch
+from evroam.ocpi.v2_2_1.types import TokenType
 from evroam.services.tokens import TokensService
 from evroam.web.admin.context import AdminContext, get_admin_context
 

@@ -14,19 +14,21 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from evroam.ocpi.common.types import URL, CiString, DateTime, String, WireModel
 from evroam.ocpi.v2_2_1.credentials.models import BusinessDetails, CountryCode, Image, PartyId
+from evroam.ocpi.v2_2_1.types import (
+    ConnectorFormat,
+    ConnectorType,
+    DisplayText,
+    EnergyMix,
+    GeoLocation,
+    PowerType,
+    TokenType,
+)
 
 Id36 = Annotated[str, CiString(36)]
-# §"GeoLocation class": decimal degrees as strings; the range is checked below.
-Latitude = Annotated[
-    str, StringConstraints(max_length=10, pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$", strict=True)
-]
-Longitude = Annotated[
-    str, StringConstraints(max_length=11, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$", strict=True)
-]
 # §"RegularHours class": local time HH:MM.
 HourMinute = Annotated[
     str, StringConstraints(pattern=r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$", strict=True)
@@ -59,62 +61,6 @@ class Capability(StrEnum):
     START_SESSION_CONNECTOR_REQUIRED = "START_SESSION_CONNECTOR_REQUIRED"
     TOKEN_GROUP_CAPABLE = "TOKEN_GROUP_CAPABLE"
     UNLOCK_CAPABLE = "UNLOCK_CAPABLE"
-
-
-class ConnectorType(StrEnum):
-    CHADEMO = "CHADEMO"
-    CHAOJI = "CHAOJI"
-    DOMESTIC_A = "DOMESTIC_A"
-    DOMESTIC_B = "DOMESTIC_B"
-    DOMESTIC_C = "DOMESTIC_C"
-    DOMESTIC_D = "DOMESTIC_D"
-    DOMESTIC_E = "DOMESTIC_E"
-    DOMESTIC_F = "DOMESTIC_F"
-    DOMESTIC_G = "DOMESTIC_G"
-    DOMESTIC_H = "DOMESTIC_H"
-    DOMESTIC_I = "DOMESTIC_I"
-    DOMESTIC_J = "DOMESTIC_J"
-    DOMESTIC_K = "DOMESTIC_K"
-    DOMESTIC_L = "DOMESTIC_L"
-    DOMESTIC_M = "DOMESTIC_M"
-    DOMESTIC_N = "DOMESTIC_N"
-    DOMESTIC_O = "DOMESTIC_O"
-    GBT_AC = "GBT_AC"
-    GBT_DC = "GBT_DC"
-    IEC_60309_2_single_16 = "IEC_60309_2_single_16"
-    IEC_60309_2_three_16 = "IEC_60309_2_three_16"
-    IEC_60309_2_three_32 = "IEC_60309_2_three_32"
-    IEC_60309_2_three_64 = "IEC_60309_2_three_64"
-    IEC_62196_T1 = "IEC_62196_T1"
-    IEC_62196_T1_COMBO = "IEC_62196_T1_COMBO"
-    IEC_62196_T2 = "IEC_62196_T2"
-    IEC_62196_T2_COMBO = "IEC_62196_T2_COMBO"
-    IEC_62196_T3A = "IEC_62196_T3A"
-    IEC_62196_T3C = "IEC_62196_T3C"
-    NEMA_5_20 = "NEMA_5_20"
-    NEMA_6_30 = "NEMA_6_30"
-    NEMA_6_50 = "NEMA_6_50"
-    NEMA_10_30 = "NEMA_10_30"
-    NEMA_10_50 = "NEMA_10_50"
-    NEMA_14_30 = "NEMA_14_30"
-    NEMA_14_50 = "NEMA_14_50"
-    PANTOGRAPH_BOTTOM_UP = "PANTOGRAPH_BOTTOM_UP"
-    PANTOGRAPH_TOP_DOWN = "PANTOGRAPH_TOP_DOWN"
-    TESLA_R = "TESLA_R"
-    TESLA_S = "TESLA_S"
-
-
-class ConnectorFormat(StrEnum):
-    SOCKET = "SOCKET"
-    CABLE = "CABLE"
-
-
-class PowerType(StrEnum):
-    AC_1_PHASE = "AC_1_PHASE"
-    AC_2_PHASE = "AC_2_PHASE"
-    AC_2_PHASE_SPLIT = "AC_2_PHASE_SPLIT"
-    AC_3_PHASE = "AC_3_PHASE"
-    DC = "DC"
 
 
 class ParkingType(StrEnum):
@@ -157,55 +103,6 @@ class Facility(StrEnum):
     WIFI = "WIFI"
 
 
-class EnergySourceCategory(StrEnum):
-    NUCLEAR = "NUCLEAR"
-    GENERAL_FOSSIL = "GENERAL_FOSSIL"
-    COAL = "COAL"
-    GAS = "GAS"
-    GENERAL_GREEN = "GENERAL_GREEN"
-    SOLAR = "SOLAR"
-    WIND = "WIND"
-    WATER = "WATER"
-
-
-class EnvironmentalImpactCategory(StrEnum):
-    NUCLEAR_WASTE = "NUCLEAR_WASTE"
-    CARBON_DIOXIDE = "CARBON_DIOXIDE"
-
-
-class TokenType(StrEnum):
-    """mod_tokens §"TokenType enum", used by PublishTokenType here."""
-
-    AD_HOC_USER = "AD_HOC_USER"
-    APP_USER = "APP_USER"
-    OTHER = "OTHER"
-    RFID = "RFID"
-
-
-class DisplayText(WireModel):
-    language: Annotated[str, String(2)]
-    text: Annotated[str, String(512)]
-
-
-class GeoLocation(WireModel):
-    latitude: Latitude
-    longitude: Longitude
-
-    @field_validator("latitude")
-    @classmethod
-    def _latitude_range(cls, v: str) -> str:
-        if abs(float(v)) > 90:
-            raise ValueError("latitude must be within -90 and 90")
-        return v
-
-    @field_validator("longitude")
-    @classmethod
-    def _longitude_range(cls, v: str) -> str:
-        if abs(float(v)) > 180:
-            raise ValueError("longitude must be within -180 and 180")
-        return v
-
-
 class AdditionalGeoLocation(GeoLocation):
     name: DisplayText | None = None
 
@@ -233,24 +130,6 @@ class Hours(WireModel):
         if not self.twentyfourseven and not self.regular_hours:
             raise ValueError("regular_hours: required when twentyfourseven is false")
         return self
-
-
-class EnergySource(WireModel):
-    source: EnergySourceCategory
-    percentage: float = Field(ge=0, le=100)
-
-
-class EnvironmentalImpact(WireModel):
-    category: EnvironmentalImpactCategory
-    amount: float = Field(ge=0)
-
-
-class EnergyMix(WireModel):
-    is_green_energy: bool = Field(strict=True)
-    energy_sources: list[EnergySource] | None = None
-    environ_impact: list[EnvironmentalImpact] | None = None
-    supplier_name: Annotated[str, String(64)] | None = None
-    energy_product_name: Annotated[str, String(64)] | None = None
 
 
 class PublishTokenType(WireModel):

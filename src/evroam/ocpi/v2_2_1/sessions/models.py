@@ -17,15 +17,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictFloat, StringConstraints, model_validator
+from pydantic import StrictBool, StrictFloat, model_validator
 
 from evroam.ocpi.common.types import CiString, DateTime, String, WireModel
 from evroam.ocpi.v2_2_1.credentials.models import CountryCode, PartyId
+from evroam.ocpi.v2_2_1.types import (
+    AuthMethod,
+    ChargingPeriod,
+    Currency,
+    Price,
+    ProfileType,
+    TokenType,
+)
 
 NOT_APPLICABLE = "#NA"
 
 Number = StrictFloat  # OCPI number: a JSON number; strict refuses strings, accepts integers
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", strict=True)]
 
 
 class SessionStatus(StrEnum):
@@ -37,51 +44,6 @@ class SessionStatus(StrEnum):
     INVALID = "INVALID"
     PENDING = "PENDING"
     RESERVATION = "RESERVATION"
-
-
-class AuthMethod(StrEnum):
-    """mod_cdrs §AuthMethod."""
-
-    AUTH_REQUEST = "AUTH_REQUEST"
-    COMMAND = "COMMAND"
-    WHITELIST = "WHITELIST"
-
-
-class TokenType(StrEnum):
-    """mod_tokens §TokenType (a closed enum in 2.2.1; 2.3.0 opens it)."""
-
-    AD_HOC_USER = "AD_HOC_USER"
-    APP_USER = "APP_USER"
-    OTHER = "OTHER"
-    RFID = "RFID"
-
-
-class CdrDimensionType(StrEnum):
-    """mod_cdrs §CdrDimensionType; CURRENT, ENERGY_EXPORT, ENERGY_IMPORT, POWER and
-    STATE_OF_CHARGE are for Sessions only, the others for both."""
-
-    CURRENT = "CURRENT"
-    ENERGY = "ENERGY"
-    ENERGY_EXPORT = "ENERGY_EXPORT"
-    ENERGY_IMPORT = "ENERGY_IMPORT"
-    MAX_CURRENT = "MAX_CURRENT"
-    MIN_CURRENT = "MIN_CURRENT"
-    MAX_POWER = "MAX_POWER"
-    MIN_POWER = "MIN_POWER"
-    PARKING_TIME = "PARKING_TIME"
-    POWER = "POWER"
-    RESERVATION_TIME = "RESERVATION_TIME"
-    STATE_OF_CHARGE = "STATE_OF_CHARGE"
-    TIME = "TIME"
-
-
-class ProfileType(StrEnum):
-    """mod_sessions §ProfileType."""
-
-    CHEAP = "CHEAP"
-    FAST = "FAST"
-    GREEN = "GREEN"
-    REGULAR = "REGULAR"
 
 
 class ChargingPreferencesResponse(StrEnum):
@@ -104,28 +66,6 @@ class CdrToken(WireModel):
     uid: Annotated[str, CiString(36)]
     type: TokenType
     contract_id: Annotated[str, CiString(36)]
-
-
-class CdrDimension(WireModel):
-    """mod_cdrs §CdrDimension."""
-
-    type: CdrDimensionType
-    volume: Number
-
-
-class ChargingPeriod(WireModel):
-    """mod_cdrs §ChargingPeriod: at least one dimension."""
-
-    start_date_time: DateTime
-    dimensions: list[CdrDimension] = Field(min_length=1)
-    tariff_id: Annotated[str, CiString(36)] | None = None
-
-
-class Price(WireModel):
-    """types §Price (2.2.1: excl_vat required, incl_vat optional)."""
-
-    excl_vat: Number
-    incl_vat: Number | None = None
 
 
 def _no_na(value: str | None, field: str) -> None:

@@ -15,8 +15,8 @@ Why each choice:
   method table says "PATCH n/a"); a change is a PUT of the whole Tariff.
 * ``TariffType`` stays a closed enum: 2.2.1's table lists it as an enum (2.3.0's list
   of OpenEnums does not include it), so an unknown value is an invalid enum (2001).
-* ``EnergyMix`` belongs to mod_locations (§"EnergyMix class"); it is declared here too
-  until the Locations models land, with the same names and limits.
+* ``EnergyMix``, ``DisplayText``, ``Price`` and ``Number`` are shared 2.2.1 wire types
+  (``v2_2_1/types.py``).
 """
 
 from __future__ import annotations
@@ -25,18 +25,21 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, AllowInfNan, Field, Strict, StringConstraints
+from pydantic import AfterValidator, Field, Strict, StringConstraints
 
-from evroam.ocpi.common.types import URL, CiString, DateTime, String, WireModel
+from evroam.ocpi.common.types import URL, CiString, DateTime, WireModel
 from evroam.ocpi.v2_2_1.credentials.models import CountryCode, PartyId
+from evroam.ocpi.v2_2_1.types import (
+    Currency,
+    DisplayText,
+    EnergyMix,
+    Number,
+    Price,
+)
 
-# OCPI "number" (types §"number"): an int or a float exactly as sent, never a bool/string.
-Number = Annotated[int, Strict()] | Annotated[float, Strict(), AllowInfNan(False)]
 StrictInt = Annotated[int, Strict()]
 
 TariffId = Annotated[str, CiString(36), Field(min_length=1)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", strict=True)]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", strict=True)]
 
 
 def _real_date(value: str) -> str:
@@ -84,56 +87,6 @@ class DayOfWeek(StrEnum):
 class ReservationRestrictionType(StrEnum):
     RESERVATION = "RESERVATION"
     RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
-
-
-class EnergySourceCategory(StrEnum):
-    NUCLEAR = "NUCLEAR"
-    GENERAL_FOSSIL = "GENERAL_FOSSIL"
-    COAL = "COAL"
-    GAS = "GAS"
-    GENERAL_GREEN = "GENERAL_GREEN"
-    SOLAR = "SOLAR"
-    WIND = "WIND"
-    WATER = "WATER"
-
-
-class EnvironmentalImpactCategory(StrEnum):
-    NUCLEAR_WASTE = "NUCLEAR_WASTE"
-    CARBON_DIOXIDE = "CARBON_DIOXIDE"
-
-
-class DisplayText(WireModel):
-    """types §"DisplayText class": ISO 639-1 language, text without markup."""
-
-    language: LanguageCode
-    text: Annotated[str, String(512)]
-
-
-class Price(WireModel):
-    """types §"Price class" (2.2.1 shape; 2.3.0's before_taxes/taxes is another wire)."""
-
-    excl_vat: Number
-    incl_vat: Number | None = None
-
-
-class EnergySource(WireModel):
-    source: EnergySourceCategory
-    percentage: Number
-
-
-class EnvironmentalImpact(WireModel):
-    category: EnvironmentalImpactCategory
-    amount: Number
-
-
-class EnergyMix(WireModel):
-    """mod_locations §"EnergyMix class", referenced by Tariff.energy_mix."""
-
-    is_green_energy: Annotated[bool, Strict()]
-    energy_sources: list[EnergySource] | None = None
-    environ_impact: list[EnvironmentalImpact] | None = None
-    supplier_name: Annotated[str, String(64)] | None = None
-    energy_product_name: Annotated[str, String(64)] | None = None
 
 
 class PriceComponent(WireModel):

@@ -16,12 +16,11 @@ from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey
 from evroam.ocpi.common.envelope import describe_validation_error
 from evroam.ocpi.v2_2_1.tokens.models import (
-    DisplayText,
     LocationReferences,
     Token,
     TokenPatch,
-    TokenType,
 )
+from evroam.ocpi.v2_2_1.types import DisplayText, TokenType
 
 DEFAULT_TYPE = TokenType.RFID
 

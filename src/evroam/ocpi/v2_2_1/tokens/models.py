@@ -16,16 +16,10 @@ from pydantic import StrictBool, StringConstraints
 
 from evroam.ocpi.common.types import CiString, DateTime, String, WireModel
 from evroam.ocpi.v2_2_1.credentials.models import CountryCode, PartyId
+from evroam.ocpi.v2_2_1.types import DisplayText, ProfileType, TokenType
 
 Uid = Annotated[str, CiString(36)]
 Language = Annotated[str, StringConstraints(min_length=2, max_length=2, strict=True)]
-
-
-class TokenType(StrEnum):
-    AD_HOC_USER = "AD_HOC_USER"
-    APP_USER = "APP_USER"
-    OTHER = "OTHER"
-    RFID = "RFID"
 
 
 class WhitelistType(StrEnum):
@@ -41,23 +35,6 @@ class AllowedType(StrEnum):
     EXPIRED = "EXPIRED"
     NO_CREDIT = "NO_CREDIT"
     NOT_ALLOWED = "NOT_ALLOWED"
-
-
-class ProfileType(StrEnum):
-    """mod_sessions §"ProfileType"; kept here so Tokens does not depend on the Sessions
-    package (the lead may move it to a shared place)."""
-
-    CHEAP = "CHEAP"
-    FAST = "FAST"
-    GREEN = "GREEN"
-    REGULAR = "REGULAR"
-
-
-class DisplayText(WireModel):
-    """types.asciidoc §"DisplayText": language string(2), text string(512), no markup."""
-
-    language: Language
-    text: Annotated[str, String(512)]
 
 
 class EnergyContract(WireModel):

@@ -22,7 +22,8 @@ from evroam.ocpi.common.errors import NotFound, OcpiError
 from evroam.ocpi.common.functional import FunctionalCallerDep, answer_routing, json_answer
 from evroam.ocpi.v2_2_1.tokens.answers import refusal
 from evroam.ocpi.v2_2_1.tokens.convert import parse_type, to_document, validate_token
-from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch, TokenType
+from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch
+from evroam.ocpi.v2_2_1.types import TokenType
 from evroam.services.tokens import TokensService
 
 router = APIRouter()
