@@ -65,3 +65,11 @@ def test_an_object_without_its_keys_is_refused_before_any_request() -> None:
         object_request("locations", {"id": "x"})
     with pytest.raises(ValueError, match="not a JSON object"):
         object_request("locations", ["x"])
+
+
+def test_an_envelope_error_is_printed_as_its_ocpi_code_and_message() -> None:
+    from evroam.cli.node_api import _detail
+
+    got = _detail({"status_code": 2003, "status_message": "unknown object", "timestamp": "x"})
+    assert got == "OCPI 2003: unknown object"
+    assert _detail({"detail": "no partner 7"}) == "no partner 7"

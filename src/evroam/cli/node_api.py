@@ -99,7 +99,10 @@ def partner_path(ref: str, action: str | None = None) -> str:
 
 
 def _detail(data: Any) -> str:
-    """The error detail of an answer; FastAPI's validation errors as ``field: message``."""
+    """The error detail of an answer: an OCPI envelope (the data paths) as ``OCPI <code>:
+    <message>``, FastAPI's validation errors as ``field: message``."""
+    if isinstance(data, dict) and "status_code" in data and "detail" not in data:
+        return f"OCPI {data.get('status_code')}: {data.get('status_message') or 'no message'}"
     detail = data.get("detail", data) if isinstance(data, dict) else data
     if isinstance(detail, list):
         parts = []
