@@ -30,6 +30,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,27 @@ def wrk_case(args: argparse.Namespace, session: common.Session) -> int:
         for name, base in (("evroam", node.url), ("ceiling", ceiling.url)):
             if args.warmup:
                 run_wrk(wrk, args, script, f"{base}{path}", args.warmup)
+            spy = None
+            if args.profile and name == "evroam":
+                spy = subprocess.Popen(
+                    [
+                        str(Path(sys.executable).with_name("py-spy")),
+                        "record",
+                        "-o",
+                        str(Path(args.profile).resolve()),
+                        "-f",
+                        args.profile_format,
+                        "-p",
+                        str(node.proc.pid),
+                        "-d",
+                        str(args.duration),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             _out, results[name] = run_wrk(wrk, args, script, f"{base}{path}", args.duration)
+            if spy is not None:
+                spy.wait(60)
 
     load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
     print(f"{args.case}: {method} {path}, {args.db}, {load}")
@@ -305,6 +326,14 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--count", type=int, default=100_000, help="locations for --case paging")
+    parser.add_argument(
+        "--profile",
+        help="record the node with py-spy during its timed run into this file (figures then"
+        " include the sampler's cost)",
+    )
+    parser.add_argument(
+        "--profile-format", default="speedscope", choices=["speedscope", "flamegraph", "raw"]
+    )
     common.add_db_options(parser)
     args = parser.parse_args()
     session = common.Session()

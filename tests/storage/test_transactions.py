@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from evroam.core.errors import PartyConflict
 from evroam.core.types import ConnectionStatus, Partner
-from evroam.storage.db import session_factory
+from evroam.storage.db import create_engine, session_factory
 from evroam.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from tests.storage.factories import NOW, make_partner, party
 
@@ -79,14 +79,26 @@ def _sqlite_path(db_url: str) -> str:
 
 
 async def test_concurrent_writing_units_of_work_do_not_lose_an_increment(
-    uow: SqlUnitOfWorkFactory, backend: str
+    uow: SqlUnitOfWorkFactory, backend: str, db_url: str
 ) -> None:
     """SQLite: a plain read is enough, BEGIN IMMEDIATE serialises the two units of work
     (the in-process writer queue is switched off, so the database's lock is what is
     tested). PostgreSQL: the row lock of get_for_update does."""
     partner_id = await _counter_partner(uow)
-    db_only = SqlUnitOfWorkFactory(uow.session_factory, serialize_writers=False)
-    await _increment_twice(db_only, partner_id, _locking if backend == "postgres" else _plain)
+    if backend == "sqlite":
+        # Two writers of one thread cannot wait for each other in SQLite on the loop's
+        # own thread (sqlite_inline.py): this test needs the driver's thread per
+        # connection, so that the second really waits in SQLite's busy handler.
+        engine = create_engine(db_url, sqlite_threads=True)
+        db_only = SqlUnitOfWorkFactory(session_factory(engine), serialize_writers=False)
+    else:
+        engine = None
+        db_only = SqlUnitOfWorkFactory(uow.session_factory, serialize_writers=False)
+    try:
+        await _increment_twice(db_only, partner_id, _locking if backend == "postgres" else _plain)
+    finally:
+        if engine is not None:
+            await engine.dispose()
     assert await _count(uow, partner_id) == 2
 
 

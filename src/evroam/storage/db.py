@@ -26,14 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from evroam.storage.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -67,21 +70,48 @@ def safe_url(url: str) -> str:
     return make_url(normalize_url(url)).render_as_string(hide_password=True)
 
 
-def create_engine(url: str, *, foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
+#: SQLite's busy timeout (seconds): how long a statement waits for another process's lock.
+SQLITE_BUSY_TIMEOUT: Final = 30.0
+
+#: Engines whose SQLite connections run on the event loop's thread (``sqlite_inline.py``).
+_INLINE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def create_engine(
+    url: str, *, foreign_keys: bool = True, sqlite_threads: bool = False, **kwargs: Any
+) -> AsyncEngine:
     """The engine for ``url``; on SQLite with the transaction control described above.
 
     ``foreign_keys=False`` is for migrations only: SQLite's batch mode copies a table,
     drops the old one and renames the copy, and with enforcement on, dropping ``partner``
     would cascade into every table that references it.
+
+    SQLite runs on the event loop's thread (``sqlite_inline.py`` says why) unless
+    ``sqlite_threads`` asks for aiosqlite's thread per connection, which only tests of
+    SQLite's own locking between writers of one process need.
     """
     url = normalize_url(url)
-    is_sqlite = make_url(url).get_backend_name() == "sqlite"
-    if is_sqlite:
-        kwargs.setdefault("connect_args", {"timeout": 30})
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    inline = is_sqlite and not sqlite_threads and "creator" not in kwargs
+    if is_sqlite and not inline:
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT})
+    if inline:
+        kwargs.setdefault(
+            "async_creator",
+            inline_creator(parsed.database or ":memory:", timeout=SQLITE_BUSY_TIMEOUT),
+        )
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
         _install_sqlite_transactions(engine, foreign_keys=foreign_keys)
+    if inline:
+        _INLINE_ENGINES.add(engine.sync_engine)
     return engine
+
+
+def runs_inline(engine: AsyncEngine) -> bool:
+    """Whether ``engine``'s SQLite statements run on the event loop's thread."""
+    return engine.sync_engine in _INLINE_ENGINES
 
 
 def _install_sqlite_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> None:
@@ -94,7 +124,7 @@ def _install_sqlite_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> 
         # WAL lets readers run beside the writer; foreign keys are off by default.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 

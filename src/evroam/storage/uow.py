@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from evroam.core.ports import UnitOfWorkFactory
-from evroam.storage.db import TX_MODE
+from evroam.storage.db import TX_MODE, runs_inline
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.objects import SqlObjectRepository
@@ -115,6 +115,10 @@ class SqlUnitOfWorkFactory:
             read_options["postgresql_readonly"] = True
         self._read_bind = engine.execution_options(**read_options)
         sqlite = engine.dialect.name == "sqlite"
+        if sqlite and not serialize_writers and runs_inline(engine):
+            # Two writers of this thread waiting for each other in SQLite's busy handler
+            # would hold the event loop until the busy timeout (sqlite_inline.py).
+            raise ValueError("an inline SQLite engine needs serialize_writers=True")
         self._write_lock = asyncio.Lock() if sqlite and serialize_writers else None
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:

@@ -26,7 +26,13 @@ def get_context(request: Request) -> OcpiContext:
     return ctx
 
 
-ContextDep = Annotated[OcpiContext, Depends(get_context)]
+async def _context(request: Request) -> OcpiContext:
+    """The dependency form: ``async`` because FastAPI runs a plain ``def`` dependency on
+    its thread pool, a thread hand-over on every request for a dictionary lookup."""
+    return get_context(request)
+
+
+ContextDep = Annotated[OcpiContext, Depends(_context)]
 
 
 async def get_caller(request: Request) -> Caller:

@@ -23,7 +23,7 @@ from evroam.config import Settings
 from evroam.core.credentials_tokens import secrets_equal
 from evroam.ocpi.common.limits import BodyLimitMiddleware
 from evroam.web.admin import cdrs, locations, partners, sessions, tariffs, tokens
-from evroam.web.admin.context import AdminContext, get_admin_context
+from evroam.web.admin.context import AdminDep, get_admin_context
 from evroam.web.admin.errors import AdminUnauthorized, install_handlers
 
 _bearer = HTTPBearer(auto_error=False, description="The node's admin token")
@@ -40,9 +40,6 @@ async def require_admin(
         or not secrets_equal(credentials.credentials, secret.get_secret_value())
     ):
         raise AdminUnauthorized()
-
-
-AdminDep = Annotated[AdminContext, Depends(get_admin_context)]
 
 
 def _node_router() -> APIRouter:

@@ -11,10 +11,9 @@ of the same CDR is refused (CDRs never change; corrections are Credit CDRs).
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from evroam.core.objects import ObjectKey, ObjectQuery
@@ -27,11 +26,9 @@ from evroam.ocpi.v2_2_1.cdrs.convert import to_stored
 from evroam.ocpi.v2_2_1.cdrs.models import CDR
 from evroam.ocpi.v2_2_1.cdrs.receiver import cdr_path
 from evroam.services.cdrs import CdrService
-from evroam.web.admin.context import AdminContext, get_admin_context
+from evroam.web.admin.context import AdminDep
 
 router = APIRouter(prefix="/cdrs", tags=["cdrs"])
-
-AdminDep = Annotated[AdminContext, Depends(get_admin_context)]
 
 
 def _refusal(exc: OcpiError) -> Response:

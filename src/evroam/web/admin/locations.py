@@ -13,9 +13,8 @@ with HTTP 404. One service call per change: issue 8's outbox joins its transacti
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from evroam.core.errors import InvalidInput
@@ -33,9 +32,7 @@ from evroam.ocpi.v2_2_1.locations.receiver import (
     outcome_answer,
 )
 from evroam.services.locations import LocationPath, LocationsService
-from evroam.web.admin.context import AdminContext, get_admin_context
-
-NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
+from evroam.web.admin.context import AdminContext, AdminDep
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 
@@ -51,7 +48,7 @@ async def _answer(action: Callable[[], Awaitable[Response]]) -> Response:
 
 
 @router.get("", summary="A page of own (own=true) or received (own=false) Locations")
-async def list_locations(request: Request, ctx: NodeDep) -> Response:
+async def list_locations(request: Request, ctx: AdminDep) -> Response:
     async def action() -> Response:
         q = request.query_params
         page = parse_page(
@@ -138,14 +135,14 @@ CONN = EVSE_PATH + "/{connector_id}"
 
 @router.get(LOC, summary="A Location (own or received)")
 async def get_location(
-    country_code: str, party_id: str, location_id: str, ctx: NodeDep
+    country_code: str, party_id: str, location_id: str, ctx: AdminDep
 ) -> Response:
     return await _get(ctx, location_path(country_code, party_id, location_id))
 
 
 @router.get(EVSE_PATH, summary="An EVSE (own or received)")
 async def get_evse(
-    country_code: str, party_id: str, location_id: str, evse_uid: str, ctx: NodeDep
+    country_code: str, party_id: str, location_id: str, evse_uid: str, ctx: AdminDep
 ) -> Response:
     return await _get(ctx, location_path(country_code, party_id, location_id, evse_uid))
 
@@ -157,7 +154,7 @@ async def get_connector(
     location_id: str,
     evse_uid: str,
     connector_id: str,
-    ctx: NodeDep,
+    ctx: AdminDep,
 ) -> Response:
     path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
     return await _get(ctx, path)
@@ -165,7 +162,7 @@ async def get_connector(
 
 @router.put(LOC, summary="Create or replace one of the node's Locations")
 async def put_location(
-    country_code: str, party_id: str, location_id: str, request: Request, ctx: NodeDep
+    country_code: str, party_id: str, location_id: str, request: Request, ctx: AdminDep
 ) -> Response:
     return await _put(request, ctx, location_path(country_code, party_id, location_id))
 
@@ -177,7 +174,7 @@ async def put_evse(
     location_id: str,
     evse_uid: str,
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
 ) -> Response:
     return await _put(request, ctx, location_path(country_code, party_id, location_id, evse_uid))
 
@@ -190,7 +187,7 @@ async def put_connector(
     evse_uid: str,
     connector_id: str,
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
 ) -> Response:
     path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
     return await _put(request, ctx, path)
@@ -198,7 +195,7 @@ async def put_connector(
 
 @router.patch(LOC, summary="Update part of one of the node's Locations")
 async def patch_location(
-    country_code: str, party_id: str, location_id: str, request: Request, ctx: NodeDep
+    country_code: str, party_id: str, location_id: str, request: Request, ctx: AdminDep
 ) -> Response:
     return await _patch(request, ctx, location_path(country_code, party_id, location_id))
 
@@ -210,7 +207,7 @@ async def patch_evse(
     location_id: str,
     evse_uid: str,
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
 ) -> Response:
     path = location_path(country_code, party_id, location_id, evse_uid)
     return await _patch(request, ctx, path)
@@ -224,7 +221,7 @@ async def patch_connector(
     evse_uid: str,
     connector_id: str,
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
 ) -> Response:
     path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
     return await _patch(request, ctx, path)

@@ -8,17 +8,15 @@ partner's own token is never returned; a token A is shown once, when it is issue
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from evroam.core.types import ClientInfo, Partner
 from evroam.ocpi.common.timeutil import format_datetime
 from evroam.services.handshake import Invitation
-from evroam.web.admin.context import AdminContext, get_admin_context
-
-NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
+from evroam.web.admin.context import AdminDep
 
 router = APIRouter(prefix="/partners", tags=["partners"])
 
@@ -160,7 +158,7 @@ def client_info_out(info: ClientInfo) -> ClientInfoOut:
 
 
 @router.get("", response_model=list[PartnerOut], summary="Every partner")
-async def list_partners(node: NodeDep) -> Any:
+async def list_partners(node: AdminDep) -> Any:
     return [partner_out(p) for p in await node.partners.directory.list()]
 
 
@@ -170,7 +168,7 @@ async def list_partners(node: NodeDep) -> Any:
     status_code=201,
     summary="New partner: issue a token A to hand over with our versions URL",
 )
-async def invite(node: NodeDep, body: InviteIn | None = None) -> Any:
+async def invite(node: AdminDep, body: InviteIn | None = None) -> Any:
     return invitation_out(await node.partners.handshake.invite(body.note if body else None))
 
 
@@ -180,13 +178,13 @@ async def invite(node: NodeDep, body: InviteIn | None = None) -> Any:
     status_code=201,
     summary="Register with a partner from its versions URL and token A",
 )
-async def register(body: RegisterIn, node: NodeDep) -> Any:
+async def register(body: RegisterIn, node: AdminDep) -> Any:
     partner = await node.partners.handshake.register(body.versions_url, body.token, body.note)
     return partner_out(partner)
 
 
 @router.get("/{ref}", response_model=PartnerOut, summary="One partner (id or CC-PID)")
-async def show(ref: str, node: NodeDep) -> Any:
+async def show(ref: str, node: AdminDep) -> Any:
     return partner_out(await node.partners.directory.resolve(ref))
 
 
@@ -195,7 +193,7 @@ async def show(ref: str, node: NodeDep) -> Any:
     response_model=DeletedOut,
     summary="Delete a partner that is not registered (409 when it is)",
 )
-async def delete(ref: str, node: NodeDep) -> Any:
+async def delete(ref: str, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     await node.partners.lifecycle.delete(partner.id)
     return DeletedOut(deleted=partner.id)
@@ -206,7 +204,7 @@ async def delete(ref: str, node: NodeDep) -> Any:
     response_model=UninviteOut,
     summary="Withdraw the partner's unused token A",
 )
-async def uninvite(ref: str, node: NodeDep) -> Any:
+async def uninvite(ref: str, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     kept = await node.partners.lifecycle.uninvite(partner.id)
     return UninviteOut(withdrawn=partner.id, partner=partner_out(kept) if kept else None)
@@ -217,13 +215,13 @@ async def uninvite(ref: str, node: NodeDep) -> Any:
     response_model=list[ClientInfoOut],
     summary="Parties a hub partner reported through HubClientInfo",
 )
-async def client_info(ref: str, node: NodeDep) -> Any:
+async def client_info(ref: str, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     return [client_info_out(i) for i in await node.partners.client_info.list(partner.id)]
 
 
 @router.patch("/{ref}", response_model=PartnerOut, summary="Change the operator note only")
-async def patch(ref: str, body: UpdateIn, node: NodeDep) -> Any:
+async def patch(ref: str, body: UpdateIn, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     return partner_out(await node.partners.lifecycle.set_note(partner.id, body.note))
 
@@ -234,7 +232,7 @@ async def patch(ref: str, body: UpdateIn, node: NodeDep) -> Any:
     summary="Re-discover the partner's versions and PUT fresh credentials; with a body "
     "holding only a note, change the note and nothing else",
 )
-async def update(ref: str, node: NodeDep, body: UpdateIn | None = None) -> Any:
+async def update(ref: str, node: AdminDep, body: UpdateIn | None = None) -> Any:
     partner = await node.partners.directory.resolve(ref)
     if body is not None and "note" in body.model_fields_set:
         return partner_out(await node.partners.lifecycle.set_note(partner.id, body.note))
@@ -246,7 +244,7 @@ async def update(ref: str, node: NodeDep, body: UpdateIn | None = None) -> Any:
     response_model=PartnerOut,
     summary="PUT credentials with a new token for the partner",
 )
-async def rotate(ref: str, node: NodeDep) -> Any:
+async def rotate(ref: str, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     return partner_out(await node.partners.lifecycle.rotate(partner.id))
 
@@ -256,7 +254,7 @@ async def rotate(ref: str, node: NodeDep) -> Any:
     response_model=InvitationOut,
     summary="Revoke every token, stop all traffic, issue a new token A",
 )
-async def reset(ref: str, node: NodeDep) -> Any:
+async def reset(ref: str, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     return invitation_out(await node.partners.lifecycle.reset(partner.id))
 
@@ -266,7 +264,7 @@ async def reset(ref: str, node: NodeDep) -> Any:
     response_model=UnregisterOut,
     summary="DELETE our registration at the partner and revoke its tokens",
 )
-async def unregister(ref: str, node: NodeDep) -> Any:
+async def unregister(ref: str, node: AdminDep) -> Any:
     partner = await node.partners.directory.resolve(ref)
     result = await node.partners.lifecycle.unregister(partner.id)
     return UnregisterOut(

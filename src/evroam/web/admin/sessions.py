@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
@@ -29,10 +29,9 @@ from evroam.ocpi.common.pagination import page_headers, parse_page
 from evroam.ocpi.v2_2_1.sessions.convert import to_document, validate_session
 from evroam.ocpi.v2_2_1.sessions.models import Session, SessionPatch
 from evroam.services.sessions import SessionsService
-from evroam.web.admin.context import AdminContext, get_admin_context
+from evroam.web.admin.context import AdminDep
 
 M = TypeVar("M", bound=BaseModel)
-NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -56,7 +55,7 @@ async def _body(request: Request, model: type[M]) -> M:
 
 @router.put(PATH, summary="Create or replace one of the node's own Sessions")
 async def put_session(
-    country_code: str, party_id: str, session_id: str, request: Request, node: NodeDep
+    country_code: str, party_id: str, session_id: str, request: Request, node: AdminDep
 ) -> Response:
     try:
         body = await _body(request, Session)
@@ -76,7 +75,7 @@ async def put_session(
 
 @router.patch(PATH, summary="Update one of the node's own Sessions (charging_periods appended)")
 async def patch_session(
-    country_code: str, party_id: str, session_id: str, request: Request, node: NodeDep
+    country_code: str, party_id: str, session_id: str, request: Request, node: AdminDep
 ) -> Response:
     key = ObjectKey(country_code, party_id, session_id)
     try:
@@ -95,7 +94,9 @@ async def patch_session(
 
 
 @router.get(PATH, summary="One Session, own or received")
-async def get_session(country_code: str, party_id: str, session_id: str, node: NodeDep) -> Response:
+async def get_session(
+    country_code: str, party_id: str, session_id: str, node: AdminDep
+) -> Response:
     key = ObjectKey(country_code, party_id, session_id)
     stored = await SessionsService(node.partners.ctx).get(key)
     if stored is None:
@@ -108,7 +109,7 @@ async def get_session(country_code: str, party_id: str, session_id: str, node: N
     summary="The Charging Preferences a partner set on one of our Sessions (last accepted)",
 )
 async def get_preferences(
-    country_code: str, party_id: str, session_id: str, node: NodeDep
+    country_code: str, party_id: str, session_id: str, node: AdminDep
 ) -> Response:
     key = ObjectKey(country_code, party_id, session_id)
     stored = await SessionsService(node.partners.ctx).get_preferences(key)
@@ -120,7 +121,7 @@ async def get_preferences(
 @router.get("", summary="A page of own (own=true) or received (own=false) Sessions")
 async def list_sessions(
     request: Request,
-    node: NodeDep,
+    node: AdminDep,
     party: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{3}$")] = None,
     own: bool = True,
     offset: str | None = None,

@@ -11,10 +11,9 @@ date_from&date_to`` pages own or received tariffs, with the headers of an OCPI p
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from evroam.core.objects import ObjectKey, ObjectQuery
@@ -26,9 +25,7 @@ from evroam.ocpi.common.pagination import Page, page_headers, parse_page
 from evroam.ocpi.v2_2_1.tariffs.convert import key_of, to_document
 from evroam.ocpi.v2_2_1.tariffs.models import Tariff
 from evroam.services.tariffs import TariffsService
-from evroam.web.admin.context import AdminContext, get_admin_context
-
-NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
+from evroam.web.admin.context import AdminContext, AdminDep
 
 router = APIRouter(prefix="/tariffs", tags=["tariffs"])
 
@@ -50,7 +47,7 @@ def _service(ctx: AdminContext) -> TariffsService:
 
 @router.put(PATH, summary="Create or replace one of the node's tariffs")
 async def put_tariff(
-    country_code: str, party_id: str, tariff_id: str, request: Request, ctx: NodeDep
+    country_code: str, party_id: str, tariff_id: str, request: Request, ctx: AdminDep
 ) -> Response:
     try:
         tariff = await parse_body(request, Tariff)
@@ -68,13 +65,15 @@ async def put_tariff(
 
 
 @router.delete(PATH, summary="Remove one of the node's tariffs")
-async def delete_tariff(country_code: str, party_id: str, tariff_id: str, ctx: NodeDep) -> Response:
+async def delete_tariff(
+    country_code: str, party_id: str, tariff_id: str, ctx: AdminDep
+) -> Response:
     deleted = await _service(ctx).delete_own(ObjectKey(country_code, party_id, tariff_id))
     return json_answer(None) if deleted else _unknown()
 
 
 @router.get(PATH, summary="A tariff: the node's own or one a partner sent")
-async def get_tariff(country_code: str, party_id: str, tariff_id: str, ctx: NodeDep) -> Response:
+async def get_tariff(country_code: str, party_id: str, tariff_id: str, ctx: AdminDep) -> Response:
     stored = await _service(ctx).get(ObjectKey(country_code, party_id, tariff_id))
     return _unknown() if stored is None else json_answer(stored.document_json)
 
@@ -99,7 +98,7 @@ def _own(raw: str | None) -> bool | None:
 
 
 @router.get("", summary="A page of tariffs, own or received (OCPI page headers)")
-async def list_tariffs(request: Request, ctx: NodeDep) -> Response:
+async def list_tariffs(request: Request, ctx: AdminDep) -> Response:
     q = request.query_params
     max_limit = ctx.settings.max_page_limit
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from evroam.core.objects import ObjectKey, ObjectQuery
@@ -28,9 +28,7 @@ from evroam.ocpi.v2_2_1.tokens.convert import parse_type, to_document, validate_
 from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch
 from evroam.ocpi.v2_2_1.types import TokenType
 from evroam.services.tokens import TokensService
-from evroam.web.admin.context import AdminContext, get_admin_context
-
-NodeDep = Annotated[AdminContext, Depends(get_admin_context)]
+from evroam.web.admin.context import AdminContext, AdminDep
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
@@ -51,7 +49,7 @@ def _refused(exc: OcpiError) -> Response:
 @router.get("", summary="A page of own or received tokens")
 async def list_tokens(
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
     party: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{3}$")] = None,
     own: bool = True,
 ) -> Response:
@@ -89,7 +87,7 @@ async def list_tokens(
 
 @router.get(PATH, summary="One token, own or received")
 async def get_token(
-    country_code: str, party_id: str, uid: str, ctx: NodeDep, type: TypeQuery = None
+    country_code: str, party_id: str, uid: str, ctx: AdminDep, type: TypeQuery = None
 ) -> Response:
     token_type = parse_type(type) or TokenType.RFID
     stored = await _service(ctx).get(ObjectKey(country_code, party_id, uid, token_type.value))
@@ -104,7 +102,7 @@ async def put_token(
     party_id: str,
     uid: str,
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
     type: TypeQuery = None,
 ) -> Response:
     try:
@@ -126,7 +124,7 @@ async def patch_token(
     party_id: str,
     uid: str,
     request: Request,
-    ctx: NodeDep,
+    ctx: AdminDep,
     type: TypeQuery = None,
 ) -> Response:
     try:
