@@ -49,6 +49,11 @@ class ObjectKey:
         return f"{self.country_code}-{self.party_id}/{self.id}{suffix}"
 
 
+def key_identity(key: ObjectKey) -> tuple[str, str, str, str]:
+    """What makes two keys the same object: ids compared case-insensitively."""
+    return (key.country_code, key.party_id, key.id_key, key.variant)
+
+
 @dataclass(slots=True)
 class StoredObject:
     """One object of one module. ``partner_id`` is the partner that sent it (None: the

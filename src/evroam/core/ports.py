@@ -131,6 +131,24 @@ class ObjectRepository(Protocol):
         """Insert or replace the object with the same module and key."""
         ...
 
+    async def get_many(
+        self, module: ModuleId, keys: Sequence[ObjectKey]
+    ) -> dict[tuple[str, str, str, str], StoredObject]:
+        """The stored objects among ``keys``, by ``key_identity``, in one query."""
+        ...
+
+    async def get_many_for_update(
+        self, module: ModuleId, keys: Sequence[ObjectKey]
+    ) -> dict[tuple[str, str, str, str], StoredObject]:
+        """``get_for_update`` of many keys at once, by ``key_identity``: for batches
+        (group commit, bulk import)."""
+        ...
+
+    async def put_many(self, objs: Sequence[StoredObject]) -> None:
+        """Write many objects at once: those with a ``row_id`` (read in this
+        transaction) replace their row, the others are inserted."""
+        ...
+
     async def delete(self, module: ModuleId, key: ObjectKey) -> bool: ...
     async def page(self, query: ObjectQuery) -> ObjectPage:
         """One page in creation order, and how many objects match the query in all."""

@@ -18,6 +18,8 @@ from evroam.core.errors import MissingEndpoints, NotRegistered
 from evroam.core.ports import Credentials, PartnerApi, UnitOfWorkFactory
 from evroam.core.rules import pick_version, pin_version
 from evroam.core.types import ConnectionStatus, Endpoint, ModuleId, Partner, Party
+from evroam.services.reads import ObjectReader
+from evroam.services.writes import ObjectWriter
 
 
 def utcnow() -> datetime:
@@ -51,6 +53,15 @@ class PartnerContext:
     clock: Callable[[], datetime] = field(default=utcnow)
     token_a_ttl: timedelta = timedelta(days=30)
     max_registration_attempts: int = 5
+    #: Group commit of functional objects (``writes.py``): one per context, so changes of
+    #: every module and every request share its batches.
+    writer: ObjectWriter = field(init=False)
+    #: Batched point reads of functional objects (``reads.py``).
+    reader: ObjectReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "writer", ObjectWriter(self.uow))
+        object.__setattr__(self, "reader", ObjectReader(self.uow))
 
     def now(self) -> datetime:
         return self.clock()

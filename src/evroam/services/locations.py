@@ -21,17 +21,20 @@ parent keeps a newer time it already has, so ``date_from`` syncs never go backwa
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
-from evroam.core.errors import InvalidInput
+from evroam.core.errors import DomainError, InvalidInput
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import ModuleId, Partner
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
+from evroam.services.writes import Change, Written
 
 Validator = Callable[[Document], Document]
 Outcome = Literal["created", "updated", "stale", "unknown"]
@@ -218,30 +221,69 @@ class LocationsService:
         partner_id: int | None,
         change: Callable[[Document | None], Outcome | Document],
     ) -> Outcome:
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(MODULE, path.key)
-            if stored is not None and stored.partner_id != partner_id:
-                raise InvalidInput(f"location {path.key.label} belongs to another sender")
-            result = change(None if stored is None else json.loads(stored.document_json))
-            if isinstance(result, str):
-                return result
-            outcome = await uow.objects.put(
-                StoredObject(
-                    module=MODULE,
-                    key=ObjectKey(path.key.country_code, path.key.party_id, str(result["id"])),
-                    last_updated=_time(result),
-                    document_json=_dumps(result),
-                    partner_id=partner_id,
-                    shared=is_shared(result),
-                    created_at=stored.created_at if stored else self.ctx.now(),
-                )
+        """One read-modify-write of the Location, through the group-commit writer."""
+        return await self.ctx.writer.write(
+            Change(MODULE, path.key, lambda stored: self._apply(path, partner_id, change, stored))
+        )
+
+    def _apply(
+        self,
+        path: LocationPath,
+        partner_id: int | None,
+        change: Callable[[Document | None], Outcome | Document],
+        stored: StoredObject | None,
+    ) -> Written[Outcome]:
+        if stored is not None and stored.partner_id != partner_id:
+            raise InvalidInput(f"location {path.key.label} belongs to another sender")
+        before = None if stored is None else json.loads(stored.document_json)
+        result = change(before)
+        if isinstance(result, str):
+            return Written(None, result)
+        if path.level == "Location":
+            outcome: Outcome = "created" if stored is None else "updated"
+        else:
+            assert before is not None  # an EVSE or Connector needs its Location
+            outcome = "updated" if select(before, path) is not None else "created"
+        obj = StoredObject(
+            module=MODULE,
+            key=ObjectKey(path.key.country_code, path.key.party_id, str(result["id"])),
+            last_updated=_time(result),
+            document_json=_dumps(result),
+            partner_id=partner_id,
+            shared=is_shared(result),
+            created_at=stored.created_at if stored else self.ctx.now(),
+        )
+        return Written(obj, outcome)
+
+    async def put_own_many(
+        self, items: Sequence[tuple[LocationPath, Document]]
+    ) -> list[Outcome | DomainError]:
+        """Many of the node's own Locations (or EVSEs, Connectors) at once, as ``put_own``
+        one after the other would store them: each answered on its own (a refused one
+        changes nothing), all in the writer's shared transactions. For bulk imports."""
+        refused: dict[int, DomainError] = {}
+        pending: list[tuple[int, asyncio.Future[Outcome]]] = []
+        for index, (path, body) in enumerate(items):
+            try:
+                self.rules.check_node_owns(path.key)
+            except DomainError as exc:
+                refused[index] = exc
+                continue
+            change = Change(
+                MODULE,
+                path.key,
+                partial(self._apply, path, None, partial(apply_put, path=path, body=body)),
             )
-            await uow.commit()
-        if path.level != "Location" and stored is not None:
-            assert stored is not None
-            before = select(json.loads(stored.document_json), path)
-            return "updated" if before is not None else "created"
-        return outcome
+            pending.append((index, self.ctx.writer.submit(change)))
+        results: list[Outcome | DomainError | None] = [None] * len(items)
+        for index, refusal in refused.items():
+            results[index] = refusal
+        for index, future in pending:
+            try:
+                results[index] = await future
+            except DomainError as exc:
+                results[index] = exc
+        return [r for r in results if r is not None]
 
     # -- reads ---------------------------------------------------------------------
     async def get(

@@ -59,8 +59,8 @@ class ObjectRules:
         return stored is not None and incoming < stored.last_updated
 
     async def get(self, module: ModuleId, key: ObjectKey) -> StoredObject | None:
-        async with self.ctx.uow(read_only=True) as uow:
-            return await uow.objects.get(module, key)
+        """One stored object, through the batched reader (``reads.py``)."""
+        return await self.ctx.reader.get(module, key)
 
     async def page(self, query: ObjectQuery) -> ObjectPage:
         async with self.ctx.uow(read_only=True) as uow:

@@ -211,12 +211,12 @@ class TokensService:
         """Decide for the own token (uid, type) under ``parties`` (the party the CPO
         addressed), else under each own party; None when no such token exists."""
         stored = None
-        async with self.ctx.uow(read_only=True) as uow:
-            for cc, pid in parties or sorted(self.rules.own_party_keys):
-                stored = await uow.objects.get(MODULE, ObjectKey(cc, pid, uid, token_type))
-                if stored is not None and stored.partner_id is None:
-                    break
-                stored = None
+        for cc, pid in parties or sorted(self.rules.own_party_keys):
+            # Batched with concurrent lookups (``reads.py``): the latency-critical read.
+            stored = await self.ctx.reader.get(MODULE, ObjectKey(cc, pid, uid, token_type))
+            if stored is not None and stored.partner_id is None:
+                break
+            stored = None
         if stored is None:
             return None
         token: Document = json.loads(stored.document_json)

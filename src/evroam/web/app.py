@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from evroam import __version__
 from evroam.config import Settings
 from evroam.core.rules import sort_versions
-from evroam.ocpi.app import build_ocpi_app
+from evroam.ocpi.app import build_ocpi_app, ocpi_edge
 from evroam.ocpi.common.auth import AuthCache, Authenticator
 from evroam.ocpi.common.client import OcpiClient
 from evroam.ocpi.common.context import OcpiContext
@@ -162,7 +162,7 @@ def create_app(settings: Settings) -> Edges:
             await http.aclose()
             await engine.dispose()
 
-    edges: list[tuple[str, ASGIApp]] = [("/ocpi", ocpi_app)]
+    edges: list[tuple[str, ASGIApp]] = [("/ocpi", ocpi_edge(ocpi_app, settings))]
     if admin_app is not None:
         edges.append(("/api/v1", admin_app))
     return Edges(edges, lifespan)

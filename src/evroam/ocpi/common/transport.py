@@ -38,8 +38,13 @@ log = logging.getLogger("evroam.web")
 
 
 class OcpiTransportMiddleware:
-    def __init__(self, app: ASGIApp, documents: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, documents: Mapping[str, Any] | None = None, owner: Any = None
+    ) -> None:
+        """``owner``: the app whose ``state.ocpi`` answers the documents (default: the
+        app in the scope, when this runs as that app's own middleware)."""
         self.app = app
+        self.owner = owner
         # Serialised once: only the envelope's timestamp changes between answers.
         self.documents = {
             path: dump_json({"data": data})[:-1] for path, data in (documents or {}).items()
@@ -105,7 +110,7 @@ class OcpiTransportMiddleware:
         request_id: bytes,
         correlation_id: bytes,
     ) -> None:
-        ctx = scope["app"].state.ocpi
+        ctx = (self.owner or scope["app"]).state.ocpi
         status = 200
         try:
             caller = await ctx.auth.authenticate(

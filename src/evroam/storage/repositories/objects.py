@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
-from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject, key_identity
 from evroam.core.types import ModuleId
 from evroam.storage.tables import ObjectRow
+
+#: The table itself, for Core statements (an ORM entity would make executemany an ORM
+#: bulk operation, with its per-row bookkeeping).
+_TABLE = cast(Table, ObjectRow.__table__)
+
+#: Keys per SELECT of ``get_many_for_update``: four bound values each, well under
+#: SQLite's limit of 32,766 variables and PostgreSQL's of 32,767.
+_KEYS_PER_QUERY = 500
 
 
 def _to_core(row: ObjectRow) -> StoredObject:
@@ -70,6 +79,114 @@ class SqlObjectRepository:
         row.document = obj.document_json
         await self._s.flush()
         return "created" if created else "updated"
+
+    async def get_many(
+        self, module: ModuleId, keys: Sequence[ObjectKey]
+    ) -> dict[tuple[str, str, str, str], StoredObject]:
+        """The stored objects among ``keys``, by ``key_identity``: one query per
+        ``_KEYS_PER_QUERY`` keys instead of one per key."""
+        return await self._get_many(module, keys, lock=False)
+
+    async def get_many_for_update(
+        self, module: ModuleId, keys: Sequence[ObjectKey]
+    ) -> dict[tuple[str, str, str, str], StoredObject]:
+        """``get_many``, row-locked on PostgreSQL."""
+        return await self._get_many(module, keys, lock=True)
+
+    async def _get_many(
+        self, module: ModuleId, keys: Sequence[ObjectKey], *, lock: bool
+    ) -> dict[tuple[str, str, str, str], StoredObject]:
+        t = ObjectRow.__table__.c
+        found: dict[tuple[str, str, str, str], StoredObject] = {}
+        unique = list(dict.fromkeys(key_identity(k) for k in keys))
+        for start in range(0, len(unique), _KEYS_PER_QUERY):
+            chunk = unique[start : start + _KEYS_PER_QUERY]
+            query = select(
+                t.id,
+                t.country_code,
+                t.party_id,
+                t.object_id,
+                t.variant,
+                t.last_updated,
+                t.document,
+                t.partner_id,
+                t.shared,
+                t.audience,
+                t.created_at,
+            ).where(
+                t.module == module.value,
+                tuple_(t.country_code, t.party_id, t.id_key, t.variant).in_(chunk),
+            )
+            rows = await self._s.execute(query.with_for_update() if lock else query)
+            for r in rows:
+                obj = StoredObject(
+                    module=module,
+                    key=ObjectKey(r.country_code, r.party_id, r.object_id, r.variant),
+                    last_updated=r.last_updated,
+                    document_json=r.document,
+                    partner_id=r.partner_id,
+                    shared=r.shared,
+                    created_at=r.created_at,
+                    audience=r.audience,
+                    row_id=r.id,
+                )
+                found[key_identity(obj.key)] = obj
+        return found
+
+    async def put_many(self, objs: Sequence[StoredObject]) -> None:
+        """Write objects read with ``get_many_for_update`` in this transaction: those
+        with a ``row_id`` are updated in place, the others inserted; two statements in
+        all (executemany), not one round of ORM work per object. The caller gives each
+        key at most once."""
+        t = ObjectRow.__table__.c
+        now = datetime.now(UTC)
+        new = [
+            {
+                "module": o.module.value,
+                "country_code": o.key.country_code,
+                "party_id": o.key.party_id,
+                "object_id": o.key.id,
+                "id_key": o.key.id_key,
+                "variant": o.key.variant,
+                "partner_id": o.partner_id,
+                "shared": o.shared,
+                "audience": o.audience,
+                "last_updated": o.last_updated,
+                "created_at": o.created_at or now,
+                "document": o.document_json,
+            }
+            for o in objs
+            if o.row_id is None
+        ]
+        changed = [
+            {
+                "rid": o.row_id,
+                "object_id": o.key.id,
+                "partner_id": o.partner_id,
+                "shared": o.shared,
+                "audience": o.audience,
+                "last_updated": o.last_updated,
+                "document": o.document_json,
+            }
+            for o in objs
+            if o.row_id is not None
+        ]
+        if new:
+            await self._s.execute(insert(_TABLE), new)
+        if changed:
+            await self._s.execute(
+                update(_TABLE)
+                .where(t.id == bindparam("rid"))
+                .values(
+                    object_id=bindparam("object_id"),
+                    partner_id=bindparam("partner_id"),
+                    shared=bindparam("shared"),
+                    audience=bindparam("audience"),
+                    last_updated=bindparam("last_updated"),
+                    document=bindparam("document"),
+                ),
+                changed,
+            )
 
     async def delete(self, module: ModuleId, key: ObjectKey) -> bool:
         result = await self._s.execute(

@@ -1,0 +1,168 @@
+"""Group commit: concurrent changes of stored objects share one transaction.
+
+Why: every change of a functional object is a read-modify-write of one stored document
+(a Location with its EVSEs, a Token, a Session), and committing each in a transaction
+of its own costs a transaction's fixed work per request: begin, one read, one write,
+commit, and on PostgreSQL a WAL flush, while every request that touches the same row
+waits for the previous commit. Under load, changes arrive many at a time; the writer
+applies all the changes waiting at that moment in one transaction: one read of all
+their rows (``get_many_for_update``), the changes in order of arrival, in Python, each
+seeing the ones before it, one write of the rows that changed (``put_many``), one
+commit. Then each caller gets its own answer.
+
+What each caller still gets on its own:
+
+* its result, only after the commit that holds its change (never an answer for a change
+  that could still be lost);
+* its own refusal: a change that raises a :class:`DomainError` (a PATCH without
+  ``last_updated``, an object of another sender) changes nothing and the others go on;
+* isolation from a failing batch: when the transaction itself fails (a constraint, the
+  database), each change of the batch is tried again alone, so only the change at
+  fault fails.
+
+The writer is the one way the services change functional objects, so the outbox of
+issue 8 joins the same transaction by adding its entries here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from evroam.core.errors import DomainError
+from evroam.core.objects import ObjectKey, StoredObject, key_identity
+from evroam.core.ports import UnitOfWorkFactory
+from evroam.core.types import ModuleId
+
+log = logging.getLogger("evroam.writes")
+
+R = TypeVar("R")
+
+#: Most changes in one transaction: bounds how long one commit holds the write lock.
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Written(Generic[R]):
+    """What a change decided: the object to store (None: store nothing) and what its
+    caller is answered."""
+
+    obj: StoredObject | None
+    result: R
+
+
+@dataclass(frozen=True, slots=True)
+class Change(Generic[R]):
+    """A change of the stored object ``key`` of ``module``. ``apply`` gets the object as
+    stored, including what earlier changes of the same batch made of it (None: there is
+    none) and must not modify it; it may raise a ``DomainError`` to refuse."""
+
+    module: ModuleId
+    key: ObjectKey
+    apply: Callable[[StoredObject | None], Written[R]]
+
+
+class ObjectWriter:
+    """Batches concurrent ``write`` calls into shared transactions (see the module)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, max_batch: int = MAX_BATCH) -> None:
+        self._uow = uow
+        self._max_batch = max_batch
+        self._pending: list[tuple[Change[Any], asyncio.Future[Any]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+        #: How many transactions and changes went through (for tests and benchmarks).
+        self.batches = 0
+        self.changes = 0
+
+    async def write(self, change: Change[R]) -> R:
+        """Apply ``change`` and return its result once it is committed."""
+        return await self.submit(change)
+
+    def submit(self, change: Change[R]) -> asyncio.Future[R]:
+        """Queue ``change``; the future settles once it is committed (or refused).
+        Changes are applied in the order they were submitted."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((change, future))
+        if self._drainer is None:
+            # Started after the callbacks already scheduled: requests being handled right
+            # now get to add their changes to the same batch.
+            self._drainer = asyncio.create_task(self._drain())
+        return future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                try:
+                    await self._run(batch)
+                except Exception as exc:  # noqa: BLE001 - retried one by one below
+                    if len(batch) == 1:
+                        _settle_error(batch[0][1], exc)
+                        continue
+                    log.warning(
+                        "a batch of %d changes failed (%s); retrying each alone",
+                        len(batch),
+                        type(exc).__name__,
+                    )
+                    for item in batch:
+                        try:
+                            await self._run([item])
+                        except Exception as single:  # noqa: BLE001 - that change's own
+                            _settle_error(item[1], single)
+        finally:
+            self._drainer = None
+            if self._pending:  # arrived while the last batch was finishing
+                self._drainer = asyncio.create_task(self._drain())
+
+    async def _run(self, batch: list[tuple[Change[Any], asyncio.Future[Any]]]) -> None:
+        answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        async with self._uow() as uow:
+            by_module: dict[ModuleId, list[ObjectKey]] = {}
+            for change, _ in batch:
+                by_module.setdefault(change.module, []).append(change.key)
+            current: dict[tuple[ModuleId, tuple[str, str, str, str]], StoredObject | None] = {}
+            for module, keys in by_module.items():
+                stored = await uow.objects.get_many_for_update(module, keys)
+                for key in keys:
+                    ident = key_identity(key)
+                    current[(module, ident)] = stored.get(ident)
+            written: dict[tuple[ModuleId, tuple[str, str, str, str]], StoredObject] = {}
+            for change, future in batch:
+                slot = (change.module, key_identity(change.key))
+                try:
+                    outcome = change.apply(current[slot])
+                except DomainError as exc:
+                    answers.append((future, None, exc))
+                    continue
+                if outcome.obj is not None:
+                    before = current[slot]
+                    obj = outcome.obj
+                    # The row this key already has (read above, or inserted by an earlier
+                    # change of this batch: then still without a row id, inserted once).
+                    obj.row_id = before.row_id if before is not None else None
+                    if before is not None and obj.created_at is None:
+                        obj.created_at = before.created_at
+                    current[slot] = obj
+                    written[slot] = obj
+                answers.append((future, outcome.result, None))
+            if written:
+                await uow.objects.put_many(list(written.values()))
+            await uow.commit()
+        self.batches += 1
+        self.changes += len(batch)
+        for future, result, error in answers:
+            if future.done():  # the caller went away; its change is stored all the same
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+
+def _settle_error(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
