@@ -8,11 +8,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evroam.core.errors import DomainError, InvalidInput
 from evroam.core.objects import ObjectKey, StoredObject
 from evroam.core.types import ModuleId
+from evroam.services.reads import ObjectReader
 from evroam.services.writes import Change, ObjectWriter, Written
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from tests.storage.factories import NOW
@@ -136,3 +139,54 @@ async def test_answers_wait_for_the_commit(uow: SqlUnitOfWorkFactory) -> None:
 
     await asyncio.gather(*(write_then_read() for _ in range(20)))
     assert all(delta >= 0 for delta in seen)
+
+
+async def test_concurrent_lookups_share_one_read(uow: SqlUnitOfWorkFactory) -> None:
+    """100 concurrent point reads (one object that exists, one that does not) are
+    answered right from a few read transactions, not one each."""
+    writer = ObjectWriter(uow)
+    await writer.write(Change(ModuleId.TARIFFS, KEY, _increment))
+    reader = ObjectReader(uow)
+    missing = ObjectKey("NL", "CPO", "MISSING")
+    # The id in another case finds the same object (ids are case-insensitive).
+    keys = [ObjectKey("nl", "cpo", "counter") if i % 2 else missing for i in range(100)]
+    found = await asyncio.gather(*(reader.get(ModuleId.TARIFFS, k) for k in keys))
+    assert [f is not None for f in found] == [bool(i % 2) for i in range(100)]
+    assert all(f.key.id == "COUNTER" for f in found if f is not None)
+    assert reader.lookups == 100 and reader.batches <= 2
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_bulk_inserts_keep_postgresql_statistics(
+    uow: SqlUnitOfWorkFactory, engine: AsyncEngine
+) -> None:
+    """Without statistics the planner filters ``get_many``'s ids row by row across the
+    whole party (seconds per batch on a freshly loaded table); the repository ANALYZEs
+    the table once bulk inserts have grown it past 2,000 rows, and not before."""
+
+    async def analyzed() -> bool:
+        async with engine.connect() as conn:
+            last = await conn.scalar(
+                text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'ocpi_object'")
+            )
+        return last is not None
+
+    def row(i: int) -> StoredObject:
+        return StoredObject(
+            module=ModuleId.LOCATIONS,
+            key=ObjectKey("NL", "CPO", f"L{i:05d}"),
+            last_updated=NOW,
+            document_json="{}",
+            partner_id=None,
+            shared=True,
+            created_at=NOW,
+        )
+
+    async with uow() as u:
+        await u.objects.put_many([row(i) for i in range(1500)])
+        await u.commit()
+    assert not await analyzed()
+    async with uow() as u:
+        await u.objects.put_many([row(i) for i in range(1500, 3000)])
+        await u.commit()
+    assert await analyzed()

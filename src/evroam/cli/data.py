@@ -104,9 +104,102 @@ def _label(obj: Any) -> str:
     return "?"
 
 
+#: Modules the operator API takes in batches (``POST /{module}/batch``).
+BATCHED = ("locations",)
+#: A batch: at most this many objects, and this many bytes of JSON (under the node's
+#: default body limit of 1 MB; an object larger than that goes alone, and is refused
+#: with the node's 413 if it is over the limit).
+BATCH_OBJECTS = 500
+BATCH_BYTES = 800_000
+#: Batches in flight: two keep the node busy while the next is being sent.
+BATCH_CONCURRENCY = 2
+
+
+def batches(objects: list[Any]) -> Iterator[list[tuple[int, Any, bytes | None]]]:
+    """(index, object, its JSON) in groups within ``BATCH_OBJECTS``/``BATCH_BYTES``;
+    an object that could not be read (an exception) travels with JSON None."""
+    group: list[tuple[int, Any, bytes | None]] = []
+    size = 2
+    for index, obj in enumerate(objects):
+        raw = None if isinstance(obj, Exception) else json.dumps(obj).encode()
+        cost = 0 if raw is None else len(raw) + 1
+        if group and (len(group) >= BATCH_OBJECTS or size + cost > BATCH_BYTES):
+            yield group
+            group, size = [], 2
+        group.append((index, obj, raw))
+        size += cost
+    if group:
+        yield group
+
+
+async def _send_batches(
+    node: Node, module: str, objects: list[Any], progress: Progress
+) -> list[Outcome]:
+    task = progress.add_task(f"importing {module}", total=len(objects))
+    queue: asyncio.Queue[list[tuple[int, Any, bytes | None]]] = asyncio.Queue()
+    for group in batches(objects):
+        queue.put_nowait(group)
+    outcomes: list[Outcome] = []
+    headers = {"Authorization": f"Bearer {node.token}", "Content-Type": "application/json"}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            group = queue.get_nowait()
+            outcomes.extend(await _send_batch(client, module, group, headers))
+            progress.advance(task, len(group))
+
+    async with httpx.AsyncClient(base_url=f"{node.base}/api/v1", timeout=300) as client:
+        await asyncio.gather(*(worker(client) for _ in range(BATCH_CONCURRENCY)))
+    return sorted(outcomes, key=lambda o: o.index)
+
+
+async def _send_batch(
+    client: httpx.AsyncClient,
+    module: str,
+    group: list[tuple[int, Any, bytes | None]],
+    headers: dict[str, str],
+) -> list[Outcome]:
+    outcomes = [
+        Outcome(index, _label(obj), False, str(obj)) for index, obj, raw in group if raw is None
+    ]
+    sent = [(index, obj, raw) for index, obj, raw in group if raw is not None]
+    if not sent:
+        return outcomes
+    body = b"[" + b",".join(raw for _, _, raw in sent if raw is not None) + b"]"
+    try:
+        resp = await client.post(f"/{module}/batch", content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return outcomes + [
+            Outcome(i, _label(o), False, f"cannot reach the node: {exc}") for i, o, _ in sent
+        ]
+    try:
+        answer = resp.json()
+    except ValueError:
+        answer = {}
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if resp.status_code >= 300 or not isinstance(data, dict):
+        status = answer.get("status_code") if isinstance(answer, dict) else None
+        message = answer.get("status_message") if isinstance(answer, dict) else None
+        why = f"HTTP {resp.status_code}, {status}: {message or ''}"
+        return outcomes + [Outcome(i, _label(o), False, why) for i, o, _ in sent]
+    refused = {
+        int(r["index"]): r for r in data.get("refused", []) if isinstance(r, dict) and "index" in r
+    }
+    for position, (index, obj, _) in enumerate(sent):
+        r = refused.get(position)
+        if r is None:
+            outcomes.append(Outcome(index, _label(obj), True))
+        else:
+            why = f"{r.get('status_code')}: {r.get('status_message') or ''}"
+            outcomes.append(Outcome(index, _label(obj), False, why))
+    return outcomes
+
+
 async def _send_all(
     node: Node, module: str, objects: list[Any], progress: Progress
 ) -> list[Outcome]:
+    if module in BATCHED:
+        return await _send_batches(node, module, objects, progress)
     task = progress.add_task(f"importing {module}", total=len(objects))
     queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
     for item in enumerate(objects):
