@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -152,6 +153,10 @@ def create_app(settings: Settings) -> Edges:
             task = asyncio.create_task(
                 liveness_loop(services.liveness, settings.liveness_interval, cache.clear)
             )
+        # Everything built so far (modules, models, the app) lives as long as the process:
+        # out of the collector's sight, full collections no longer walk it on every pass
+        # (they showed as stalls of tens of milliseconds in p99 latencies).
+        gc.freeze()
         try:
             yield
         finally:
