@@ -190,3 +190,26 @@ async def test_bulk_inserts_keep_postgresql_statistics(
         await u.objects.put_many([row(i) for i in range(1500, 3000)])
         await u.commit()
     assert await analyzed()
+
+
+async def test_a_delete_in_a_batch_removes_the_row_and_later_changes_see_it_gone(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    """Deletes share batches too: a delete after an increment removes the row, and an
+    increment after it in the same batch starts again from nothing."""
+    writer = ObjectWriter(uow)
+    await writer.write(Change(ModuleId.TARIFFS, KEY, _increment))
+
+    def remove(stored: StoredObject | None) -> Written[bool]:
+        return Written(None, stored is not None, delete=True)
+
+    outcomes = await asyncio.gather(
+        writer.write(Change(ModuleId.TARIFFS, KEY, _increment)),
+        writer.write(Change(ModuleId.TARIFFS, KEY, remove)),
+        writer.write(Change(ModuleId.TARIFFS, KEY, _increment)),
+    )
+    assert outcomes == [2, True, 1]
+    assert await _stored_count(uow) == 1
+    await writer.write(Change(ModuleId.TARIFFS, KEY, remove))
+    async with uow(read_only=True) as u:
+        assert await u.objects.get(ModuleId.TARIFFS, KEY) is None

@@ -149,6 +149,10 @@ class ObjectRepository(Protocol):
         transaction) replace their row, the others are inserted."""
         ...
 
+    async def delete_rows(self, row_ids: Sequence[int]) -> None:
+        """Remove objects read in this transaction, by their ``row_id``."""
+        ...
+
     async def delete(self, module: ModuleId, key: ObjectKey) -> bool: ...
     async def page(self, query: ObjectQuery) -> ObjectPage:
         """One page in creation order, and how many objects match the query in all."""

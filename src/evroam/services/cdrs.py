@@ -18,6 +18,7 @@ from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import ModuleId, Partner
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
+from evroam.services.writes import Change, Written
 
 
 class CdrAlreadyReceived(InvalidInput):
@@ -42,17 +43,19 @@ class CdrService:
         return await self._add(replace(cdr, partner_id=partner.id, shared=False))
 
     async def _add(self, cdr: StoredObject) -> StoredObject:
-        async with self.ctx.uow() as uow:
-            if await uow.objects.get_for_update(ModuleId.CDRS, cdr.key) is not None:
+        now = self.ctx.now()
+
+        def apply(existing: StoredObject | None) -> Written[StoredObject]:
+            if existing is not None:
                 raise CdrAlreadyReceived(
                     f"CDR {cdr.key.label} was received before and CDRs never change after "
                     "receipt; send a correction as a Credit CDR with a new id (credit: true, "
                     "credit_reference_id: the original id)"
                 )
-            stored = replace(cdr, created_at=self.ctx.now())
-            await uow.objects.put(stored)
-            await uow.commit()
-        return stored
+            stored = replace(cdr, created_at=now, row_id=None)
+            return Written(stored, replace(stored))
+
+        return await self.ctx.writer.write(Change(ModuleId.CDRS, cdr.key, apply))
 
     async def get(self, key: ObjectKey) -> StoredObject | None:
         """Own or received, for the operator."""

@@ -3,8 +3,9 @@ Locations, fed in by the operator and served by the Sender interface, and the Lo
 partners push into the Receiver interface.
 
 One stored document per Location (``core/objects.py``), its EVSEs and Connectors inside
-it: a PUT or PATCH of an EVSE or Connector is a read-modify-write of the Location under
-``get_for_update``, in one writing unit of work, so the push outbox (issue 8) can join it.
+it: a PUT or PATCH of an EVSE or Connector is a read-modify-write of the Location, one
+``Change`` for the group-commit writer (``writes.py``), whose transaction the push
+outbox (issue 8) joins.
 
 Order of each write: who may write it (a partner only under its own parties, the
 operator only under the node's, 2001 naming the mismatch), then, inside the

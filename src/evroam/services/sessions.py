@@ -38,6 +38,7 @@ from evroam.core.ports import UnitOfWork
 from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
+from evroam.services.writes import Change, Written
 
 Validator = Callable[[Document], Document]
 PutOutcome = Literal["created", "updated", "stale"]
@@ -144,22 +145,22 @@ class SessionsService:
     async def _put(self, key: ObjectKey, doc: Document, partner_id: int | None) -> PutOutcome:
         self.rules.check_same_key(key, key_of(doc), "Session")
         incoming = parse_timestamp(str(doc["last_updated"]))
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(ModuleId.SESSIONS, key)
+        document_json = _dump(doc)
+
+        def apply(stored: StoredObject | None) -> Written[PutOutcome]:
             if self.rules.is_stale(stored, incoming):
-                return "stale"
-            outcome = await uow.objects.put(
-                StoredObject(
-                    module=ModuleId.SESSIONS,
-                    key=key_of(doc),
-                    last_updated=incoming,
-                    document_json=_dump(doc),
-                    partner_id=partner_id,
-                    audience=audience_of(doc),
-                )
+                return Written(None, "stale")
+            obj = StoredObject(
+                module=ModuleId.SESSIONS,
+                key=key_of(doc),
+                last_updated=incoming,
+                document_json=document_json,
+                partner_id=partner_id,
+                audience=audience_of(doc),
             )
-            await uow.commit()
-            return outcome
+            return Written(obj, "created" if stored is None else "updated")
+
+        return await self.ctx.writer.write(Change(ModuleId.SESSIONS, key, apply))
 
     async def _patch(
         self, key: ObjectKey, patch: Document, validate: Validator, partner_id: int | None
@@ -167,12 +168,12 @@ class SessionsService:
         if "last_updated" not in patch:
             raise InvalidInput("last_updated: required in a PATCH")
         incoming = parse_timestamp(str(patch["last_updated"]))
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(ModuleId.SESSIONS, key)
+
+        def apply(stored: StoredObject | None) -> Written[PatchOutcome]:
             if stored is None or stored.partner_id != partner_id:
-                return "unknown"
+                return Written(None, "unknown")
             if self.rules.is_stale(stored, incoming):
-                return "stale"
+                return Written(None, "stale")
             merged: Document = json.loads(stored.document_json)
             for name, value in patch.items():
                 if name in ("country_code", "party_id", "id"):
@@ -182,19 +183,18 @@ class SessionsService:
                 else:
                     merged[name] = value
             doc = validate(merged)
-            await uow.objects.put(
-                StoredObject(
-                    module=ModuleId.SESSIONS,
-                    key=stored.key,
-                    last_updated=parse_timestamp(str(doc["last_updated"])),
-                    document_json=_dump(doc),
-                    partner_id=partner_id,
-                    created_at=stored.created_at,
-                    audience=audience_of(doc),
-                )
+            obj = StoredObject(
+                module=ModuleId.SESSIONS,
+                key=stored.key,
+                last_updated=parse_timestamp(str(doc["last_updated"])),
+                document_json=_dump(doc),
+                partner_id=partner_id,
+                created_at=stored.created_at,
+                audience=audience_of(doc),
             )
-            await uow.commit()
-            return "updated"
+            return Written(obj, "updated")
+
+        return await self.ctx.writer.write(Change(ModuleId.SESSIONS, key, apply))
 
     # ---- Charging Preferences (our Sender, the CPO side) -----------------------------
 

@@ -27,6 +27,7 @@ from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, St
 from evroam.core.types import ModuleId, Partner
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
+from evroam.services.writes import Change, Written
 
 MODULE = ModuleId.TARIFFS
 
@@ -45,23 +46,34 @@ class TariffsService:
     async def _put(
         self, key: ObjectKey, doc: Document, last_updated: datetime, partner_id: int | None
     ) -> PutOutcome:
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(MODULE, key)
+        document_json = _dumps(doc)
+        now = self.ctx.now()
+
+        def apply(stored: StoredObject | None) -> Written[PutOutcome]:
             if self.rules.is_stale(stored, last_updated):
-                return "stale"
-            outcome = await uow.objects.put(
-                StoredObject(
-                    module=MODULE,
-                    key=key,
-                    last_updated=last_updated,
-                    document_json=_dumps(doc),
-                    partner_id=partner_id,
-                    shared=True,
-                    created_at=self.ctx.now(),
-                )
+                return Written(None, "stale")
+            obj = StoredObject(
+                module=MODULE,
+                key=key,
+                last_updated=last_updated,
+                document_json=document_json,
+                partner_id=partner_id,
+                shared=True,
+                created_at=now,
             )
-            await uow.commit()
-            return outcome
+            return Written(obj, "created" if stored is None else "updated")
+
+        return await self.ctx.writer.write(Change(MODULE, key, apply))
+
+    async def _delete(self, key: ObjectKey, partner_id: int | None) -> bool:
+        """Remove the tariff held by ``partner_id`` (None: the node); False: none."""
+
+        def apply(stored: StoredObject | None) -> Written[bool]:
+            if stored is None or stored.partner_id != partner_id:
+                return Written(None, False)
+            return Written(None, True, delete=True)
+
+        return await self.ctx.writer.write(Change(MODULE, key, apply))
 
     # -- the node's own tariffs (operator API; served by our Sender) --
 
@@ -76,13 +88,7 @@ class TariffsService:
     async def delete_own(self, key: ObjectKey) -> bool:
         """Remove one of the node's own tariffs (False: there was none)."""
         self.rules.check_node_owns(key)
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(MODULE, key)
-            if stored is None or stored.partner_id is not None:
-                return False
-            await uow.objects.delete(MODULE, key)
-            await uow.commit()
-            return True
+        return await self._delete(key, None)
 
     async def get_own_by_id(
         self, tariff_id: str, prefer: tuple[str, str] | None = None
@@ -119,13 +125,7 @@ class TariffsService:
     async def receive_delete(self, partner: Partner, key: ObjectKey) -> bool:
         """A partner removes one of its tariffs (mod_tariffs §"DELETE Method")."""
         self.rules.check_partner_owns(partner, key)
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(MODULE, key)
-            if stored is None or stored.partner_id != partner.id:
-                return False
-            await uow.objects.delete(MODULE, key)
-            await uow.commit()
-            return True
+        return await self._delete(key, partner.id)
 
     async def get_received(self, partner: Partner, key: ObjectKey) -> StoredObject | None:
         """A partner reads back one of its tariffs as we store it (mod_tariffs §"GET

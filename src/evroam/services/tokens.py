@@ -40,6 +40,7 @@ from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, St
 from evroam.core.types import ModuleId, Partner
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
+from evroam.services.writes import Change, Written
 
 MODULE = ModuleId.TOKENS
 Outcome = Literal["created", "updated", "stale", "unknown"]
@@ -137,16 +138,16 @@ class TokensService:
         )
         self.rules.check_same_key(key, body_key, "Token")
         _check_type(key, body_key.variant)
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(MODULE, key)
+        document_json = _dumps(doc)
+
+        def apply(stored: StoredObject | None) -> Written[Outcome]:
             _check_holder(stored, partner_id, key)
             if self.rules.is_stale(stored, last_updated):
-                return "stale"
-            outcome = await uow.objects.put(
-                StoredObject(MODULE, key, last_updated, _dumps(doc), partner_id=partner_id)
-            )
-            await uow.commit()
-        return outcome
+                return Written(None, "stale")
+            obj = StoredObject(MODULE, key, last_updated, document_json, partner_id=partner_id)
+            return Written(obj, "created" if stored is None else "updated")
+
+        return await self.ctx.writer.write(Change(MODULE, key, apply))
 
     async def _patch(
         self,
@@ -170,19 +171,19 @@ class TokensService:
                 raise InvalidInput(
                     f"Token: {field} {patch[field]!r} in the body differs from the URL"
                 )
-        async with self.ctx.uow() as uow:
-            stored = await uow.objects.get_for_update(MODULE, key)
+        incoming = last_updated
+
+        def apply(stored: StoredObject | None) -> Written[Outcome]:
             if stored is None:
-                return "unknown"
+                return Written(None, "unknown")
             _check_holder(stored, partner_id, key)
-            if self.rules.is_stale(stored, last_updated):
-                return "stale"
+            if self.rules.is_stale(stored, incoming):
+                return Written(None, "stale")
             merged = validate({**json.loads(stored.document_json), **patch})
-            await uow.objects.put(
-                StoredObject(MODULE, key, last_updated, _dumps(merged), partner_id=partner_id)
-            )
-            await uow.commit()
-        return "updated"
+            obj = StoredObject(MODULE, key, incoming, _dumps(merged), partner_id=partner_id)
+            return Written(obj, "updated")
+
+        return await self.ctx.writer.write(Change(MODULE, key, apply))
 
     # --- reads --------------------------------------------------------------------------
 

@@ -51,11 +51,12 @@ MAX_BATCH = 256
 
 @dataclass(frozen=True, slots=True)
 class Written(Generic[R]):
-    """What a change decided: the object to store (None: store nothing) and what its
-    caller is answered."""
+    """What a change decided: the object to store (None: store nothing), or ``delete``
+    the stored one, and what its caller is answered."""
 
     obj: StoredObject | None
     result: R
+    delete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ class ObjectWriter:
                     ident = key_identity(key)
                     current[(module, ident)] = stored.get(ident)
             written: dict[tuple[ModuleId, tuple[str, str, str, str]], StoredObject] = {}
+            deleted: list[int] = []
             for change, future in batch:
                 slot = (change.module, key_identity(change.key))
                 try:
@@ -148,7 +150,13 @@ class ObjectWriter:
                 except DomainError as exc:
                     answers.append((future, None, exc))
                     continue
-                if outcome.obj is not None:
+                if outcome.delete:
+                    before = current[slot]
+                    if before is not None and before.row_id is not None:
+                        deleted.append(before.row_id)
+                    written.pop(slot, None)  # inserted earlier in this batch: not at all
+                    current[slot] = None
+                elif outcome.obj is not None:
                     before = current[slot]
                     obj = outcome.obj
                     # The row this key already has (read above, or inserted by an earlier
@@ -159,6 +167,8 @@ class ObjectWriter:
                     current[slot] = obj
                     written[slot] = obj
                 answers.append((future, outcome.result, None))
+            if deleted:
+                await uow.objects.delete_rows(deleted)
             if written:
                 await uow.objects.put_many(list(written.values()))
             await uow.commit()

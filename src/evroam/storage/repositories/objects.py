@@ -205,6 +205,12 @@ class SqlObjectRepository:
                 changed,
             )
 
+    async def delete_rows(self, row_ids: Sequence[int]) -> None:
+        """Remove objects read in this transaction, by their row ids."""
+        for start in range(0, len(row_ids), _KEYS_PER_QUERY):
+            chunk = list(row_ids[start : start + _KEYS_PER_QUERY])
+            await self._s.execute(delete(_TABLE).where(_TABLE.c.id.in_(chunk)))
+
     async def _keep_statistics(self, inserted: int) -> None:
         """PostgreSQL: ``ANALYZE`` the table each time bulk inserts have doubled it.
 
