@@ -108,7 +108,8 @@ def _label(obj: Any) -> str:
 BATCHED = ("locations",)
 #: A batch: at most this many objects, and this many bytes of JSON (under the node's
 #: default body limit of 1 MB; an object larger than that goes alone, and is refused
-#: with the node's 413 if it is over the limit).
+#: with the node's 413 if it is over the limit; the node then closes the connection
+#: before reading the body, so the 413 is often lost to a reset: see ``_unreachable``).
 BATCH_OBJECTS = 500
 BATCH_BYTES = 800_000
 #: Batches in flight: two keep the node busy while the next is being sent.
@@ -169,9 +170,8 @@ async def _send_batch(
     try:
         resp = await client.post(f"/{module}/batch", content=body, headers=headers)
     except httpx.HTTPError as exc:
-        return outcomes + [
-            Outcome(i, _label(o), False, f"cannot reach the node: {exc}") for i, o, _ in sent
-        ]
+        why = _unreachable(exc, len(body) if len(sent) == 1 else 0)
+        return outcomes + [Outcome(i, _label(o), False, why) for i, o, _ in sent]
     try:
         answer = resp.json()
     except ValueError:
@@ -179,7 +179,13 @@ async def _send_batch(
     data = answer.get("data") if isinstance(answer, dict) else None
     if resp.status_code >= 300 or not isinstance(data, dict):
         status = answer.get("status_code") if isinstance(answer, dict) else None
-        message = answer.get("status_message") if isinstance(answer, dict) else None
+        # The operator API's own refusals (413 over the body limit, 401) are not OCPI
+        # envelopes: their reason is in ``detail``.
+        message = (
+            answer.get("status_message") or answer.get("detail")
+            if isinstance(answer, dict)
+            else None
+        )
         why = f"HTTP {resp.status_code}, {status}: {message or ''}"
         return outcomes + [Outcome(i, _label(o), False, why) for i, o, _ in sent]
     refused = {
@@ -193,6 +199,20 @@ async def _send_batch(
             why = f"{r.get('status_code')}: {r.get('status_message') or ''}"
             outcomes.append(Outcome(index, _label(obj), False, why))
     return outcomes
+
+
+def _unreachable(exc: httpx.HTTPError, size: int) -> str:
+    """Why a request got no answer. A lone object over ``BATCH_BYTES`` is larger than the
+    node's default body limit: the node answers 413 and closes the connection while the
+    body is still arriving, and the client mostly sees the reset (with an empty message),
+    not the 413."""
+    detail = str(exc) or type(exc).__name__
+    if size > BATCH_BYTES:
+        return (
+            f"the node closed the connection on this object of {size} bytes: probably over "
+            f"its body limit (EVROAM_MAX_BODY_BYTES, 1 MB by default) ({detail})"
+        )
+    return f"cannot reach the node: {detail}"
 
 
 async def _send_all(
@@ -231,7 +251,7 @@ async def _send_one(
     except ValueError as exc:
         return Outcome(index, label, False, str(exc))
     except httpx.HTTPError as exc:
-        return Outcome(index, label, False, f"cannot reach the node: {exc}")
+        return Outcome(index, label, False, _unreachable(exc, 0))
     try:
         body = resp.json()
     except ValueError:
