@@ -35,7 +35,7 @@ STAMP = "2026-11-20T10:00:00Z"
 #: Parties the shared node holds (country code, party id, role), after its first, NL-CPO.
 MORE_PARTIES = (("NL", "BLK", "CPO"), ("NL", "AUX", "CPO"), ("DE", "MSP", "EMSP"))
 #: What the node says of a write for a party that is not its own.
-NOT_OURS = "BE-XXX is not one of this node's parties"
+NOT_OURS = "BE-XXX is not one of this node's "
 #: A refusal line of the text report: ``  #index CC-PID/ID: reason``.
 REFUSAL = re.compile(r"^  #(\d+) (\S+): (.*)$")
 

@@ -302,7 +302,7 @@ def test_operator_write_for_a_foreign_party_is_refused(connected_nodes: Pair) ->
     answer = op_put(cpo, "DE/MSP/LT-F1", location("LT-F1", country_code="DE", party_id="MSP"), 400)
     assert (
         answer["status_code"] == 2001
-        and "not one of this node's parties" in answer["status_message"]
+        and "not one of this node's CPO parties" in answer["status_message"]
     )
     assert cpo.api("GET", "/locations/DE/MSP/LT-F1", expect=404)["status_code"] == 2003
 

@@ -299,7 +299,7 @@ def test_operator_api_own_tokens(connected_nodes: tuple[NodeProcess, NodeProcess
         headers={"Authorization": f"Bearer {emsp.admin_token}"},
     )
     assert r.status_code == 400 and r.json()["status_code"] == 2001
-    assert "not one of this node's parties" in r.json()["status_message"]
+    assert "not one of this node's EMSP parties" in r.json()["status_message"]
     emsp.api("PUT", "/tokens/DE/MSP/TKT-OP-1", _token("TKT-OP-1"), expect=201)
     r = emsp.api("PATCH", "/tokens/DE/MSP/TKT-OP-1", {"valid": False}, expect=400)
     r = emsp.api(

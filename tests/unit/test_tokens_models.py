@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import ObjectKey
+from evroam.core.types import BusinessDetails, Party, Role
 from evroam.ocpi.v2_2_1.tokens.convert import (
     dumps,
     location_references,
@@ -32,7 +33,7 @@ from evroam.services.tokens import (
     load_authorization_hook,
 )
 from evroam.storage.uow import SqlUnitOfWorkFactory
-from tests.unit.partner_store import OURS, ScriptedApi, add_partner, open_store
+from tests.unit.partner_store import ScriptedApi, add_partner, open_store
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "ocpi" / "examples" / "2.2.1"
 T = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -165,7 +166,8 @@ def _ctx(uow: SqlUnitOfWorkFactory) -> PartnerContext:
     return PartnerContext(
         uow=uow,
         api=ScriptedApi(),
-        own_parties=OURS,
+        # Tokens are an eMSP's: the node's party here holds that role.
+        own_parties=(Party("NL", "EVR", Role.EMSP, BusinessDetails("us")),),
         versions_url="https://node.example.com/ocpi/versions",
         supported_versions=("2.2.1",),
     )
@@ -242,8 +244,19 @@ async def test_patch_rules(store: SqlUnitOfWorkFactory) -> None:
 
 async def test_writes_are_refused_outside_the_owner(store: SqlUnitOfWorkFactory) -> None:
     service = TokensService(_ctx(store))
-    with pytest.raises(InvalidInput, match="not one of this node's parties"):
+    with pytest.raises(InvalidInput, match="not one of this node's EMSP parties"):
         await _put_own(service, country_code="DE", party_id="ABC")
+    # Under a party of the node that is not an eMSP one: Tokens are an eMSP's objects.
+    both = _ctx(store)
+    both = PartnerContext(
+        uow=store,
+        api=ScriptedApi(),
+        own_parties=(*both.own_parties, Party("NL", "CPX", Role.CPO, BusinessDetails("us"))),
+        versions_url=both.versions_url,
+        supported_versions=both.supported_versions,
+    )
+    with pytest.raises(InvalidInput, match=r"NL-CPX is not one of this node's EMSP parties"):
+        await _put_own(TokensService(both), country_code="NL", party_id="CPX")
     partner = await add_partner(store, party=("DE", "ABC"))
     doc = to_document(Token.model_validate(_token(country_code="NL", party_id="EVR")))
     with pytest.raises(InvalidInput, match="not one of your parties"):

@@ -33,7 +33,7 @@ class CdrService:
     async def add_own(self, cdr: StoredObject) -> StoredObject:
         """The operator reports a CDR of one of the node's own parties (what our Sender
         serves and issue 8 will POST to partners)."""
-        self.rules.check_node_owns(cdr.key)
+        self.rules.check_node_owns(cdr.key, ModuleId.CDRS)
         return await self._add(replace(cdr, partner_id=None, shared=True))
 
     async def receive(self, partner: Partner, cdr: StoredObject) -> StoredObject:

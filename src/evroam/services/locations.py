@@ -196,11 +196,11 @@ class LocationsService:
 
     # -- the node's own Locations (operator API) ------------------------------------
     async def put_own(self, path: LocationPath, body: Document) -> Outcome:
-        self.rules.check_node_owns(path.key)
+        self.rules.check_node_owns(path.key, MODULE)
         return await self._write(path, None, lambda loc: apply_put(loc, path, body))
 
     async def patch_own(self, path: LocationPath, patch: Document, validate: Validator) -> Outcome:
-        self.rules.check_node_owns(path.key)
+        self.rules.check_node_owns(path.key, MODULE)
         return await self._write(path, None, lambda loc: apply_patch(loc, path, patch, validate))
 
     # -- what partners push into the Receiver interface ----------------------------
@@ -266,7 +266,7 @@ class LocationsService:
         pending: list[tuple[int, asyncio.Future[Outcome]]] = []
         for index, (path, body) in enumerate(items):
             try:
-                self.rules.check_node_owns(path.key)
+                self.rules.check_node_owns(path.key, MODULE)
             except DomainError as exc:
                 refused[index] = exc
                 continue

@@ -13,8 +13,18 @@ from datetime import datetime
 
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
-from evroam.core.types import ModuleId, Partner
+from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.context import PartnerContext
+
+#: The role whose parties own a module's objects (OCPI 2.2.1: Locations, Tariffs,
+#: Sessions and CDRs are the CPO's, Tokens the eMSP's).
+OWNER_ROLE: dict[ModuleId, Role] = {
+    ModuleId.LOCATIONS: Role.CPO,
+    ModuleId.TARIFFS: Role.CPO,
+    ModuleId.SESSIONS: Role.CPO,
+    ModuleId.CDRS: Role.CPO,
+    ModuleId.TOKENS: Role.EMSP,
+}
 
 
 class ObjectRules:
@@ -32,13 +42,18 @@ class ObjectRules:
                 f"one of your parties ({mine})"
             )
 
-    def check_node_owns(self, key: ObjectKey) -> None:
-        """The operator writes only the node's own objects; a partner's data comes from
-        that partner."""
-        if key.party not in self.own_party_keys:
-            mine = ", ".join(sorted(f"{c}-{p}" for c, p in self.own_party_keys))
+    def check_node_owns(self, key: ObjectKey, module: ModuleId) -> None:
+        """The operator writes only the node's own objects, under a party of the role
+        that owns the module (``OWNER_ROLE``: a Location under the node's eMSP party, or a
+        Token under its CPO party, would be served by a Sender no partner reads it
+        from); a partner's data comes from that partner."""
+        role = OWNER_ROLE[module]
+        allowed = {p.key for p in self.ctx.own_parties if p.role == role}
+        if key.party not in allowed:
+            mine = ", ".join(sorted(f"{c}-{p}" for c, p in allowed)) or "none"
             raise InvalidInput(
-                f"{key.country_code}-{key.party_id} is not one of this node's parties ({mine})"
+                f"{key.country_code}-{key.party_id} is not one of this node's {role.value} "
+                f"parties ({mine})"
             )
 
     @staticmethod

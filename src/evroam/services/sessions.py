@@ -125,7 +125,7 @@ class SessionsService:
     # ---- writes --------------------------------------------------------------------
 
     async def put_own(self, key: ObjectKey, doc: Document) -> PutOutcome:
-        self.rules.check_node_owns(key)
+        self.rules.check_node_owns(key, ModuleId.SESSIONS)
         return await self._put(key, doc, None)
 
     async def receive_put(self, partner: Partner, key: ObjectKey, doc: Document) -> PutOutcome:
@@ -133,7 +133,7 @@ class SessionsService:
         return await self._put(key, doc, partner.id)
 
     async def patch_own(self, key: ObjectKey, patch: Document, validate: Validator) -> PatchOutcome:
-        self.rules.check_node_owns(key)
+        self.rules.check_node_owns(key, ModuleId.SESSIONS)
         return await self._patch(key, patch, validate, None)
 
     async def receive_patch(

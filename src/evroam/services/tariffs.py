@@ -81,13 +81,13 @@ class TariffsService:
         self, url_key: ObjectKey, body_key: ObjectKey, doc: Document, last_updated: datetime
     ) -> PutOutcome:
         """Create or replace one of the node's own tariffs."""
-        self.rules.check_node_owns(url_key)
+        self.rules.check_node_owns(url_key, MODULE)
         self.rules.check_same_key(url_key, body_key, "Tariff")
         return await self._put(url_key, doc, last_updated, None)
 
     async def delete_own(self, key: ObjectKey) -> bool:
         """Remove one of the node's own tariffs (False: there was none)."""
-        self.rules.check_node_owns(key)
+        self.rules.check_node_owns(key, MODULE)
         return await self._delete(key, None)
 
     async def get_own_by_id(

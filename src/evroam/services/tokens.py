@@ -97,7 +97,7 @@ class TokensService:
 
     async def put_own(self, key: ObjectKey, doc: Document, last_updated: datetime) -> Outcome:
         """The operator creates or replaces one of the node's own tokens."""
-        self.rules.check_node_owns(key)
+        self.rules.check_node_owns(key, MODULE)
         return await self._put(None, key, doc, last_updated)
 
     async def receive_put(
@@ -114,7 +114,7 @@ class TokensService:
         last_updated: datetime | None,
         validate: Validator,
     ) -> Outcome:
-        self.rules.check_node_owns(key)
+        self.rules.check_node_owns(key, MODULE)
         return await self._patch(None, key, patch, last_updated, validate)
 
     async def receive_patch(
