@@ -114,17 +114,19 @@ def chunked() -> list[tuple[str, str]]:
     return [("transfer-encoding", "chunked")]
 
 
-async def test_declared_length_over_limit_is_413_without_reading_the_body(
+async def test_declared_length_over_limit_is_413_without_the_app_reading_the_body(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Slightly over the limit: the body is read and dropped by the middleware (so the
+    client gets the 413, not a reset), never handed to the app."""
     inner = Inner()
     with caplog.at_level(logging.INFO, logger="evroam.web"):
         ex = await call(
             BodyLimitMiddleware(inner, LIMIT),
             headers=[("content-length", str(LIMIT + 1))],
-            chunks=[b"x" * (LIMIT + 1)],
+            chunks=[b"x" * 60, b"x" * (LIMIT + 1 - 60)],
         )
-    assert ex.receive_calls == 0 and inner.calls == 0
+    assert ex.receive_calls == 2 and inner.calls == 0
     assert ex.status == 413
     assert ex.headers[b"connection"] == b"close"
     body = ex.json
@@ -134,6 +136,20 @@ async def test_declared_length_over_limit_is_413_without_reading_the_body(
     records = [r for r in caplog.records if r.name == "evroam.web"]
     assert len(records) == 1 and records[0].exc_info is None
     assert records[0].levelno in (logging.INFO, logging.WARNING)
+
+
+async def test_far_over_limit_or_expect_continue_is_413_without_reading_anything() -> None:
+    """Bodies far over the limit are not read at all, nor is one the client holds back
+    until it hears ``100 Continue``."""
+    limit = BodyLimitMiddleware(Inner(), LIMIT)
+    ex = await call(limit, headers=[("content-length", str(limit.drain_bytes + 1))])
+    assert ex.status == 413 and ex.receive_calls == 0
+    ex = await call(
+        limit,
+        headers=[("content-length", str(LIMIT + 1)), ("expect", "100-continue")],
+        chunks=[b"x" * (LIMIT + 1)],
+    )
+    assert ex.status == 413 and ex.receive_calls == 0
 
 
 async def test_absurd_content_length_is_413_not_a_crash() -> None:
