@@ -363,3 +363,47 @@ def test_spec_examples_go_through_the_receiver(connected_nodes: Pair) -> None:
     assert r.json()["status_code"] == 2001 and "physical_reference" in r.json()["status_message"]
     got = raw(cpo, "GET", base, token, b"").json()["data"]
     assert len(got["evses"]) == 2
+
+
+# --------------------------------------------------------------------------- operator lists
+
+
+@pytest.mark.parametrize("module", ["locations", "tariffs", "tokens", "sessions", "cdrs"])
+def test_operator_lists_share_one_filter_behaviour(connected_nodes: Pair, module: str) -> None:
+    """Every module's ``GET /api/v1/{module}`` (web/admin/pages.py): a bad ``party`` or
+    ``own`` is 400 with 2001 (not FastAPI's 422), and paging is the OCPI one."""
+    cpo, _ = connected_nodes
+    for query in ("party=nope", "party=NL-", "own=maybe", "limit=-1"):
+        r = cpo.http.get(
+            f"{cpo.url}/api/v1/{module}?{query}",
+            headers={"Authorization": f"Bearer {cpo.admin_token}"},
+        )
+        assert r.status_code == 400, (query, r.text)
+        assert r.json()["status_code"] == 2001, (query, r.text)
+    page = cpo.http.get(
+        f"{cpo.url}/api/v1/{module}?party=NL-CPO&own=true",
+        headers={"Authorization": f"Bearer {cpo.admin_token}"},
+    )
+    assert page.status_code == 200 and page.json()["status_code"] == 1000
+    assert page.headers["X-Limit"] and page.headers["X-Total-Count"].isdigit()
+
+
+def test_operator_list_link_repeats_every_filter(connected_nodes: Pair) -> None:
+    cpo, _ = connected_nodes
+    for i in range(3):
+        op_put(cpo, f"NL/CPO/LT-L{i}", location(f"LT-L{i}"))
+    r = cpo.http.get(
+        f"{cpo.url}/api/v1/locations?party=NL-CPO&own=true&limit=1",
+        headers={"Authorization": f"Bearer {cpo.admin_token}"},
+    )
+    link = r.headers["Link"]
+    assert link.startswith(f"<{cpo.url}/api/v1/locations?") and link.endswith('>; rel="next"')
+    assert "party=NL-CPO" in link and "own=true" in link and "limit=1" in link
+    seen: list[str] = []
+    url: str | None = link[1 : link.index(">")]
+    while url:
+        r = cpo.http.get(url, headers={"Authorization": f"Bearer {cpo.admin_token}"})
+        seen += [d["id"] for d in r.json()["data"]]
+        nxt = r.headers.get("Link")
+        url = nxt[1 : nxt.index(">")] if nxt else None
+    assert {"LT-L1", "LT-L2"} <= set(seen)

@@ -11,22 +11,20 @@ of the same CDR is refused (CDRs never change; corrections are Credit CDRs).
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from evroam.core.objects import ObjectKey, ObjectQuery
+from evroam.core.objects import ObjectKey
 from evroam.core.types import ModuleId
 from evroam.ocpi.common.deps import parse_body
 from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
-from evroam.ocpi.common.pagination import parse_page
 from evroam.ocpi.v2_2_1.cdrs.convert import to_stored
 from evroam.ocpi.v2_2_1.cdrs.models import CDR
 from evroam.ocpi.v2_2_1.cdrs.receiver import cdr_path
 from evroam.services.cdrs import CdrService
 from evroam.web.admin.context import AdminDep
+from evroam.web.admin.pages import list_answer
 
 router = APIRouter(prefix="/cdrs", tags=["cdrs"])
 
@@ -57,48 +55,5 @@ async def get_cdr(country_code: str, party_id: str, cdr_id: str, ctx: AdminDep) 
 
 
 @router.get("", summary="A page of own or received CDRs")
-async def list_cdrs(
-    request: Request,
-    ctx: AdminDep,
-    party: str | None = None,
-    own: bool | None = None,
-) -> Response:
-    q = request.query_params
-    parsed_party: tuple[str, str] | None = None
-    if party:
-        cc, _, pid = party.partition("-")
-        if len(cc) != 2 or len(pid) != 3:
-            return json_answer(
-                None, http_status=400, status=2001, message=f"party must be CC-PID, got {party!r}"
-            )
-        parsed_party = (cc.upper(), pid.upper())
-    try:
-        page = parse_page(
-            q.get("offset"),
-            q.get("limit"),
-            q.get("date_from"),
-            q.get("date_to"),
-            ctx.settings.max_page_limit,
-        )
-    except OcpiError as exc:
-        return _refusal(exc)
-    result = await CdrService(ctx.partners.ctx).page(
-        ObjectQuery(
-            module=ModuleId.CDRS,
-            own=own,
-            party=parsed_party,
-            date_from=page.date_from,
-            date_to=page.date_to,
-            offset=page.offset,
-            limit=page.limit,
-        )
-    )
-    headers = {"X-Total-Count": str(result.total), "X-Limit": str(ctx.settings.max_page_limit)}
-    next_offset = page.offset + len(result.objects)
-    if result.objects and next_offset < result.total:
-        params = {k: v for k, v in q.items() if k not in ("offset", "limit")}
-        params |= {"offset": str(next_offset), "limit": str(page.limit)}
-        base = f"{ctx.settings.base_url}{request.url.path}"
-        headers["Link"] = f'<{base}?{urlencode(params)}>; rel="next"'
-    data = "[" + ",".join(o.document_json for o in result.objects) + "]"
-    return json_answer(data, headers=headers)
+async def list_cdrs(request: Request, ctx: AdminDep) -> Response:
+    return await list_answer(request, ctx, ModuleId.CDRS, CdrService(ctx.partners.ctx).page)

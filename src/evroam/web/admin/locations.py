@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from evroam.core.errors import DomainError, InvalidInput
-from evroam.core.objects import Document, ObjectQuery
+from evroam.core.objects import Document
 from evroam.core.types import ModuleId
 from evroam.ocpi.common.deps import parse_body
 from evroam.ocpi.common.envelope import describe_validation_error
@@ -28,7 +28,6 @@ from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
 from evroam.ocpi.common.handlers import map_domain_error
 from evroam.ocpi.common.jsonbody import parse_json
-from evroam.ocpi.common.pagination import page_headers, parse_page
 from evroam.ocpi.v2_2_1.locations import convert
 from evroam.ocpi.v2_2_1.locations.convert import dumps
 from evroam.ocpi.v2_2_1.locations.models import Location
@@ -40,6 +39,7 @@ from evroam.ocpi.v2_2_1.locations.receiver import (
 )
 from evroam.services.locations import LocationPath, LocationsService
 from evroam.web.admin.context import AdminContext, AdminDep
+from evroam.web.admin.pages import list_answer
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 
@@ -56,52 +56,9 @@ async def _answer(action: Callable[[], Awaitable[Response]]) -> Response:
 
 @router.get("", summary="A page of own (own=true) or received (own=false) Locations")
 async def list_locations(request: Request, ctx: AdminDep) -> Response:
-    async def action() -> Response:
-        q = request.query_params
-        page = parse_page(
-            q.get("offset"),
-            q.get("limit"),
-            q.get("date_from"),
-            q.get("date_to"),
-            ctx.settings.max_page_limit,
-        )
-        party: tuple[str, str] | None = None
-        if q.get("party"):
-            cc, _, pid = q["party"].partition("-")
-            if len(cc) != 2 or not 1 <= len(pid) <= 3:
-                raise InvalidInput(f"party must be CC-PID, got {q['party']!r}")
-            party = (cc.upper(), pid.upper())
-        own_raw = q.get("own", "").lower()
-        if own_raw not in ("", "true", "false"):
-            raise InvalidInput("own must be true or false")
-        own = None if own_raw == "" else own_raw == "true"
-        result = await LocationsService(ctx.partners.ctx).page(
-            ObjectQuery(
-                module=ModuleId.LOCATIONS,
-                own=own,
-                party=party,
-                date_from=page.date_from,
-                date_to=page.date_to,
-                offset=page.offset,
-                limit=page.limit,
-            )
-        )
-        headers = page_headers(
-            f"{ctx.settings.base_url}{request.scope.get('root_path', '')}/locations",
-            page,
-            result.total,
-            len(result.objects),
-            ctx.settings.max_page_limit,
-        )
-        if "Link" in headers:
-            # The next page repeats every filter, party and own included.
-            extra = "&".join(f"{k}={q[k]}" for k in ("party", "own") if q.get(k))
-            if extra:
-                headers["Link"] = headers["Link"].replace('>; rel="next"', f'&{extra}>; rel="next"')
-        data = "[" + ",".join(o.document_json for o in result.objects) + "]"
-        return json_answer(data, headers=headers)
-
-    return await _answer(action)
+    return await list_answer(
+        request, ctx, ModuleId.LOCATIONS, LocationsService(ctx.partners.ctx).page
+    )
 
 
 async def _get(ctx: AdminContext, path: LocationPath) -> Response:

@@ -11,25 +11,24 @@ envelopes; refusals carry OCPI 2001 with HTTP 400 (404 for an unknown session).
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from evroam.core.errors import InvalidInput
-from evroam.core.objects import ObjectKey, ObjectQuery
+from evroam.core.objects import ObjectKey
 from evroam.core.types import ModuleId
 from evroam.ocpi.common.envelope import describe_validation_error
 from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
 from evroam.ocpi.common.jsonbody import parse_json
-from evroam.ocpi.common.pagination import page_headers, parse_page
 from evroam.ocpi.v2_2_1.sessions.convert import to_document, validate_session
 from evroam.ocpi.v2_2_1.sessions.models import Session, SessionPatch
 from evroam.services.sessions import SessionsService
 from evroam.web.admin.context import AdminDep
+from evroam.web.admin.pages import list_answer
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -119,40 +118,7 @@ async def get_preferences(
 
 
 @router.get("", summary="A page of own (own=true) or received (own=false) Sessions")
-async def list_sessions(
-    request: Request,
-    node: AdminDep,
-    party: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{3}$")] = None,
-    own: bool = True,
-    offset: str | None = None,
-    limit: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-) -> Response:
-    max_limit = node.settings.max_page_limit
-    try:
-        page = parse_page(offset, limit, date_from, date_to, max_limit)
-    except OcpiError as exc:
-        return _refused(exc.message)
-    result = await SessionsService(node.partners.ctx).page(
-        ObjectQuery(
-            module=ModuleId.SESSIONS,
-            own=own,
-            party=(party[:2].upper(), party[3:].upper()) if party else None,
-            shared_only=True,
-            date_from=page.date_from,
-            date_to=page.date_to,
-            offset=page.offset,
-            limit=page.limit,
-        )
-    )
-    base = str(request.url).split("?", 1)[0]
-    headers = page_headers(base, page, result.total, len(result.objects), max_limit)
-    if party:
-        link = headers.get("Link")
-        if link:
-            headers["Link"] = link.replace("?", f"?party={party}&own={json.dumps(own)}&", 1)
-    elif "Link" in headers:
-        headers["Link"] = headers["Link"].replace("?", f"?own={json.dumps(own)}&", 1)
-    data = "[" + ",".join(o.document_json for o in result.objects) + "]"
-    return json_answer(data, headers=headers)
+async def list_sessions(request: Request, node: AdminDep) -> Response:
+    # Stored charging preferences are kept beside the sessions but are not sessions.
+    service = SessionsService(node.partners.ctx)
+    return await list_answer(request, node, ModuleId.SESSIONS, service.page, shared_only=True)

@@ -11,21 +11,19 @@ date_from&date_to`` pages own or received tariffs, with the headers of an OCPI p
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from evroam.core.objects import ObjectKey, ObjectQuery
+from evroam.core.objects import ObjectKey
 from evroam.core.types import ModuleId
 from evroam.ocpi.common.deps import parse_body
 from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
-from evroam.ocpi.common.pagination import Page, page_headers, parse_page
 from evroam.ocpi.v2_2_1.tariffs.convert import key_of, to_document
 from evroam.ocpi.v2_2_1.tariffs.models import Tariff
 from evroam.services.tariffs import TariffsService
 from evroam.web.admin.context import AdminContext, AdminDep
+from evroam.web.admin.pages import list_answer
 
 router = APIRouter(prefix="/tariffs", tags=["tariffs"])
 
@@ -78,53 +76,6 @@ async def get_tariff(country_code: str, party_id: str, tariff_id: str, ctx: Admi
     return _unknown() if stored is None else json_answer(stored.document_json)
 
 
-def _party(raw: str | None) -> tuple[str, str] | None:
-    if not raw:
-        return None
-    cc, sep, pid = raw.partition("-")
-    if not sep or len(cc) != 2 or not 1 <= len(pid) <= 3:
-        raise ValueError(f"party must look like CC-PID (NL-ABC), got {raw[:20]!r}")
-    return (cc.upper(), pid.upper())
-
-
-def _own(raw: str | None) -> bool | None:
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ValueError(f"own must be true or false, got {raw[:10]!r}")
-
-
 @router.get("", summary="A page of tariffs, own or received (OCPI page headers)")
 async def list_tariffs(request: Request, ctx: AdminDep) -> Response:
-    q = request.query_params
-    max_limit = ctx.settings.max_page_limit
-    try:
-        party, own = _party(q.get("party")), _own(q.get("own"))
-        page: Page = parse_page(
-            q.get("offset"), q.get("limit"), q.get("date_from"), q.get("date_to"), max_limit
-        )
-    except OcpiError as exc:
-        return _refusal(exc)
-    except ValueError as exc:
-        return json_answer(None, http_status=400, status=2001, message=str(exc))
-    result = await _service(ctx).page(
-        ObjectQuery(
-            module=ModuleId.TARIFFS,
-            own=own,
-            party=party,
-            date_from=page.date_from,
-            date_to=page.date_to,
-            offset=page.offset,
-            limit=page.limit,
-        )
-    )
-    base = f"{ctx.settings.base_url}{request.url.path}"
-    headers = page_headers(base, page, result.total, len(result.objects), max_limit)
-    extra = {k: v for k, v in (("party", q.get("party")), ("own", q.get("own"))) if v}
-    if "Link" in headers and extra:
-        headers["Link"] = headers["Link"].replace("?", f"?{urlencode(extra)}&", 1)
-    data = "[" + ",".join(o.document_json for o in result.objects) + "]"
-    return json_answer(data, headers=headers)
+    return await list_answer(request, ctx, ModuleId.TARIFFS, _service(ctx).page)

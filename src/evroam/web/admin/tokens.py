@@ -13,22 +13,21 @@ body's), a PATCH needs ``last_updated``, an older write than stored changes noth
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from evroam.core.objects import ObjectKey, ObjectQuery
+from evroam.core.objects import ObjectKey
 from evroam.core.types import ModuleId
 from evroam.ocpi.common.deps import parse_body
 from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
-from evroam.ocpi.common.pagination import page_headers, parse_page
 from evroam.ocpi.v2_2_1.tokens.convert import parse_type, to_document, validate_token
 from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch
 from evroam.ocpi.v2_2_1.types import TokenType
 from evroam.services.tokens import TokensService
 from evroam.web.admin.context import AdminContext, AdminDep
+from evroam.web.admin.pages import list_answer
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
@@ -47,42 +46,8 @@ def _refused(exc: OcpiError) -> Response:
 
 
 @router.get("", summary="A page of own or received tokens")
-async def list_tokens(
-    request: Request,
-    ctx: AdminDep,
-    party: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{3}$")] = None,
-    own: bool = True,
-) -> Response:
-    q = request.query_params
-    limit = ctx.settings.max_page_limit
-    try:
-        page = parse_page(
-            q.get("offset"), q.get("limit"), q.get("date_from"), q.get("date_to"), limit
-        )
-    except OcpiError as exc:
-        return _refused(exc)
-    parts = party.upper().split("-") if party else None
-    result = await _service(ctx).page(
-        ObjectQuery(
-            module=ModuleId.TOKENS,
-            own=own,
-            party=(parts[0], parts[1]) if parts else None,
-            date_from=page.date_from,
-            date_to=page.date_to,
-            offset=page.offset,
-            limit=page.limit,
-        )
-    )
-    base = f"{ctx.settings.base_url}{request.url.path}"
-    headers = page_headers(base, page, result.total, len(result.objects), limit)
-    # page_headers repeats the OCPI filters only; keep the operator's own ones too.
-    if "Link" in headers:
-        extra = {"own": str(own).lower()} | ({"party": party} if party else {})
-        headers["Link"] = headers["Link"].replace(
-            '>; rel="next"', f'&{urlencode(extra)}>; rel="next"'
-        )
-    data = "[" + ",".join(o.document_json for o in result.objects) + "]"
-    return json_answer(data, headers=headers)
+async def list_tokens(request: Request, ctx: AdminDep) -> Response:
+    return await list_answer(request, ctx, ModuleId.TOKENS, _service(ctx).page)
 
 
 @router.get(PATH, summary="One token, own or received")
