@@ -58,7 +58,7 @@ async def test_concurrent_changes_share_transactions_and_lose_nothing(
     assert sorted(results) == list(range(1, 201))
     assert results == list(range(1, 201))  # applied in the order submitted
     assert await _stored_count(uow) == 200
-    assert writer.changes == 200
+    assert writer.items == 200
     assert writer.batches < 20
 
 
@@ -153,7 +153,7 @@ async def test_concurrent_lookups_share_one_read(uow: SqlUnitOfWorkFactory) -> N
     found = await asyncio.gather(*(reader.get(ModuleId.TARIFFS, k) for k in keys))
     assert [f is not None for f in found] == [bool(i % 2) for i in range(100)]
     assert all(f.key.id == "COUNTER" for f in found if f is not None)
-    assert reader.lookups == 100 and reader.batches <= 2
+    assert reader.items == 100 and reader.batches <= 2
 
 
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -36,14 +36,11 @@ from evroam.core.errors import DomainError
 from evroam.core.objects import ObjectKey, StoredObject, key_identity
 from evroam.core.ports import UnitOfWorkFactory
 from evroam.core.types import ModuleId
+from evroam.services.batching import Batcher, settle_error
 
 log = logging.getLogger("evroam.writes")
 
 R = TypeVar("R")
-
-#: Loop turns a drainer waits before taking a batch (see ``_drain``); 1 gave 3,538
-#: EVSE PATCHes/s, 3 gave 4,249 (``bench/functional.py``, 2026-11-25).
-GATHER_TURNS = 3
 
 #: Most changes in one transaction: bounds how long one commit holds the write lock.
 MAX_BATCH = 256
@@ -70,66 +67,43 @@ class Change(Generic[R]):
     apply: Callable[[StoredObject | None], Written[R]]
 
 
-class ObjectWriter:
+class ObjectWriter(Batcher[Change[Any]]):
     """Batches concurrent ``write`` calls into shared transactions (see the module)."""
 
     def __init__(self, uow: UnitOfWorkFactory, max_batch: int = MAX_BATCH) -> None:
+        super().__init__(max_batch)
         self._uow = uow
-        self._max_batch = max_batch
-        self._pending: list[tuple[Change[Any], asyncio.Future[Any]]] = []
-        self._drainer: asyncio.Task[None] | None = None
-        #: How many transactions and changes went through (for tests and benchmarks).
-        self.batches = 0
-        self.changes = 0
 
     async def write(self, change: Change[R]) -> R:
         """Apply ``change`` and return its result once it is committed."""
-        return await self.submit(change)
+        result: R = await self.submit(change)
+        return result
 
     def submit(self, change: Change[R]) -> asyncio.Future[R]:
         """Queue ``change``; the future settles once it is committed (or refused).
         Changes are applied in the order they were submitted."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((change, future))
-        if self._drainer is None:
-            # Started after the callbacks already scheduled: requests being handled right
-            # now get to add their changes to the same batch.
-            self._drainer = asyncio.create_task(self._drain())
-        return future
+        return self.enqueue(change)
 
-    async def _drain(self) -> None:
-        try:
-            while self._pending:
-                # One more turn of the loop before taking the batch: requests whose bytes
-                # arrived in the same poll get to join it (with SQLite on the loop's
-                # thread a batch never yields, so without this turn batches held two or
-                # three changes under load; the turn costs microseconds when idle).
-                for _ in range(GATHER_TURNS):
-                    await asyncio.sleep(0)
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                try:
-                    await self._run(batch)
-                except Exception as exc:  # noqa: BLE001 - retried one by one below
-                    if len(batch) == 1:
-                        _settle_error(batch[0][1], exc)
-                        continue
-                    log.warning(
-                        "a batch of %d changes failed (%s); retrying each alone",
-                        len(batch),
-                        type(exc).__name__,
-                    )
-                    for item in batch:
-                        try:
-                            await self._run([item])
-                        except Exception as single:  # noqa: BLE001 - that change's own
-                            _settle_error(item[1], single)
-        finally:
-            self._drainer = None
-            if self._pending:  # arrived while the last batch was finishing
-                self._drainer = asyncio.create_task(self._drain())
+    async def failed(
+        self, batch: list[tuple[Change[Any], asyncio.Future[Any]]], exc: Exception
+    ) -> None:
+        """The shared transaction failed: each change is tried alone, so that only the
+        one at fault fails."""
+        if len(batch) == 1:
+            settle_error(batch[0][1], exc)
+            return
+        log.warning(
+            "a batch of %d changes failed (%s); retrying each alone",
+            len(batch),
+            type(exc).__name__,
+        )
+        for item in batch:
+            try:
+                await self.run([item])
+            except Exception as single:  # noqa: BLE001 - that change's own
+                settle_error(item[1], single)
 
-    async def _run(self, batch: list[tuple[Change[Any], asyncio.Future[Any]]]) -> None:
+    async def run(self, batch: list[tuple[Change[Any], asyncio.Future[Any]]]) -> None:
         answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         async with self._uow() as uow:
             by_module: dict[ModuleId, list[ObjectKey]] = {}
@@ -172,8 +146,6 @@ class ObjectWriter:
             if written:
                 await uow.objects.put_many(list(written.values()))
             await uow.commit()
-        self.batches += 1
-        self.changes += len(batch)
         for future, result, error in answers:
             if future.done():  # the caller went away; its change is stored all the same
                 continue
@@ -181,8 +153,3 @@ class ObjectWriter:
                 future.set_exception(error)
             else:
                 future.set_result(result)
-
-
-def _settle_error(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)

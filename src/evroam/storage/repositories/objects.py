@@ -29,6 +29,40 @@ _ANALYZE_MIN_ROWS = 2000
 _KEYS_PER_QUERY = 500
 
 
+#: The columns a served object needs, in the order ``_from_columns`` reads them
+#: (``created_at`` last: pages leave it out).
+_SERVED = (
+    _TABLE.c.id,
+    _TABLE.c.country_code,
+    _TABLE.c.party_id,
+    _TABLE.c.object_id,
+    _TABLE.c.variant,
+    _TABLE.c.last_updated,
+    _TABLE.c.document,
+    _TABLE.c.partner_id,
+    _TABLE.c.shared,
+    _TABLE.c.audience,
+)
+
+
+def _from_columns(module: ModuleId, r: Any, created_at: datetime | None = None) -> StoredObject:
+    """A ``StoredObject`` from a row of ``_SERVED`` (``created_at`` given apart: pages
+    leave it out):
+    plain columns, not ORM entities, because building and tracking a mapped instance per
+    row made pages of 1000 objects several times slower."""
+    return StoredObject(
+        module=module,
+        key=ObjectKey(r.country_code, r.party_id, r.object_id, r.variant),
+        last_updated=r.last_updated,
+        document_json=r.document,
+        partner_id=r.partner_id,
+        shared=r.shared,
+        created_at=created_at,
+        audience=r.audience,
+        row_id=r.id,
+    )
+
+
 def _to_core(row: ObjectRow) -> StoredObject:
     return StoredObject(
         module=ModuleId(row.module),
@@ -114,19 +148,7 @@ class SqlObjectRepository:
             unique = list(dict.fromkeys(ids))
             for start in range(0, len(unique), _KEYS_PER_QUERY):
                 chunk = unique[start : start + _KEYS_PER_QUERY]
-                query = select(
-                    t.id,
-                    t.country_code,
-                    t.party_id,
-                    t.object_id,
-                    t.variant,
-                    t.last_updated,
-                    t.document,
-                    t.partner_id,
-                    t.shared,
-                    t.audience,
-                    t.created_at,
-                ).where(
+                query = select(*_SERVED, t.created_at).where(
                     t.module == module.value,
                     t.country_code == cc,
                     t.party_id == pid,
@@ -135,17 +157,7 @@ class SqlObjectRepository:
                 )
                 rows = await self._s.execute(query.with_for_update() if lock else query)
                 for r in rows:
-                    obj = StoredObject(
-                        module=module,
-                        key=ObjectKey(r.country_code, r.party_id, r.object_id, r.variant),
-                        last_updated=r.last_updated,
-                        document_json=r.document,
-                        partner_id=r.partner_id,
-                        shared=r.shared,
-                        created_at=r.created_at,
-                        audience=r.audience,
-                        row_id=r.id,
-                    )
+                    obj = _from_columns(module, r, r.created_at)
                     found[key_identity(obj.key)] = obj
         return found
 
@@ -273,22 +285,9 @@ class SqlObjectRepository:
         a large table is never loaded whole."""
         where = self._filters(query)
         total = await self._s.scalar(select(func.count()).select_from(ObjectRow).where(*where))
-        # Plain columns, not ORM entities, and only what serving needs (no created_at:
-        # page objects carry None there): a page of 1000 objects is served several times
-        # faster without building and tracking 1000 mapped instances.
-        t = ObjectRow.__table__.c
-        page = select(
-            t.id,
-            t.country_code,
-            t.party_id,
-            t.object_id,
-            t.variant,
-            t.last_updated,
-            t.document,
-            t.partner_id,
-            t.shared,
-            t.audience,
-        ).where(*where)
+        # Only what serving needs (no created_at: page objects carry None there).
+        t = _TABLE.c
+        page = select(*_SERVED).where(*where)
         if query.after_row is not None:
             # Keyset: the rows after the last one served, found through the index
             # instead of skipping ``offset`` rows again (O(page) rather than O(offset)).
@@ -296,18 +295,5 @@ class SqlObjectRepository:
         else:
             page = page.offset(query.offset)
         rows = await self._s.execute(page.order_by(t.id).limit(query.limit))
-        module = query.module
-        objects = [
-            StoredObject(
-                module=module,
-                key=ObjectKey(r.country_code, r.party_id, r.object_id, r.variant),
-                last_updated=r.last_updated,
-                document_json=r.document,
-                partner_id=r.partner_id,
-                shared=r.shared,
-                audience=r.audience,
-                row_id=r.id,
-            )
-            for r in rows
-        ]
+        objects = [_from_columns(query.module, r) for r in rows]
         return ObjectPage(int(total or 0), objects)
