@@ -27,7 +27,9 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_cdrs import cdr
 from tests.integration.test_cli import evroam_command
+from tests.integration.test_sessions import session
 from tests.support import NodeProcess, PgDatabases, free_port, pg_unavailable_reason
 
 ADMIN_TOKEN = "data-admin-secret-0123456789"
@@ -354,7 +356,7 @@ def test_import_of_several_batches_reports_each_refusal_and_stores_the_rest(
 def test_import_of_tariffs_reports_the_refused_one_and_stores_the_others(
     node: NodeProcess, tmp_path: Path
 ) -> None:
-    """Tariffs go one request each; an invalid one is reported with the node's reason."""
+    """Tariffs go in a batch too; an invalid one is reported with the node's reason."""
     tariffs = [tariff("NL-CPO", "TA-1"), tariff("NL-CPO", "TA-2", "EURO"), tariff("NL-CPO", "TA-3")]
     path = tmp_path / "tariffs.json"
     path.write_text(json.dumps(tariffs))
@@ -364,7 +366,7 @@ def test_import_of_tariffs_reports_the_refused_one_and_stores_the_others(
     assert "imported 2 of 3 tariffs" in text.stdout, text.stdout
     [(index, label, reason)] = refusals(text.stdout)
     assert (index, label) == (1, "NL-CPO/TA-2")
-    assert reason.startswith("HTTP 400, 2001: ") and "currency" in reason, reason
+    assert reason.startswith("2001: ") and "currency" in reason, reason
 
     answer = json.loads(evroam("data", "import", "tariffs", str(path), "--json", node=node).stdout)
     assert answer["module"] == "tariffs" and answer["imported"] == 2
@@ -380,7 +382,7 @@ def test_import_of_tariffs_reports_the_refused_one_and_stores_the_others(
 def test_import_of_tokens_refuses_a_foreign_party_and_stores_the_others(
     node: NodeProcess, tmp_path: Path
 ) -> None:
-    """Tokens go one request each, on their uid and type; a token of a party that is not
+    """Tokens go in a batch, each on its uid and type; a token of a party that is not
     the node's own is reported with the node's reason, the others are stored."""
     tokens = [
         token("DE-MSP", "TK-1"),
@@ -395,7 +397,7 @@ def test_import_of_tokens_refuses_a_foreign_party_and_stores_the_others(
     assert answer["module"] == "tokens" and answer["imported"] == 3
     [failure] = answer["failed"]
     assert (failure["index"], failure["object"]) == (2, "BE-XXX/TK-3")
-    assert failure["error"].startswith("HTTP 400, 2001: ") and NOT_OURS in failure["error"]
+    assert failure["error"].startswith("2001: ") and NOT_OURS in failure["error"]
 
     text = evroam("data", "import", "tokens", str(path), node=node)
     assert text.returncode == 1
@@ -508,3 +510,27 @@ def test_batches_over_a_small_body_limit_are_reported_not_a_crash(tmp_path: Path
         assert set(by_id(exported(limited, "locations", "NL-CPO"))) == {f"S-{i}" for i in range(20)}
     finally:
         limited.stop()
+
+
+def test_import_of_sessions_and_cdrs_goes_in_batches_too(node: NodeProcess, tmp_path: Path) -> None:
+    """Sessions (one with a bad status refused) and CDRs; a second import of the same
+    CDRs is refused object by object, since CDRs never change after receipt."""
+    sessions = [session("DC-S1"), session("DC-S2", status="SLEEPING"), session("DC-S3")]
+    path = tmp_path / "sessions.json"
+    path.write_text(json.dumps(sessions))
+    answer = json.loads(evroam("data", "import", "sessions", str(path), "--json", node=node).stdout)
+    assert answer["imported"] == 2
+    [failure] = answer["failed"]
+    assert (failure["index"], failure["object"]) == (1, "NL-CPO/DC-S2")
+    assert failure["error"].startswith("2001: ") and "status" in failure["error"]
+
+    cdrs = [cdr("DC-C1", "2026-11-20T10:00:00Z"), cdr("DC-C2", "2026-11-20T11:00:00Z")]
+    path = tmp_path / "cdrs.jsonl"
+    path.write_text(json_lines(cdrs))
+    first = json.loads(evroam("data", "import", "cdrs", str(path), "--json", node=node).stdout)
+    assert first["imported"] == 2 and first["failed"] == []
+    again = json.loads(evroam("data", "import", "cdrs", str(path), "--json", node=node).stdout)
+    assert again["imported"] == 0
+    assert [f["index"] for f in again["failed"]] == [0, 1]
+    assert all("received before" in f["error"] for f in again["failed"])
+    assert {c["id"] for c in exported(node, "cdrs", "NL-CPO")} >= {"DC-C1", "DC-C2"}

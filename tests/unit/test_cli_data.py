@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-import pytest
-
-from evroam.cli.data import object_request, read_objects
+from evroam.cli.data import BATCH_BYTES, batches, read_objects
 
 
 def test_one_object_a_list_and_json_lines_are_read_alike() -> None:
@@ -23,48 +22,17 @@ def test_a_bad_json_line_is_reported_with_its_number_and_the_rest_is_read() -> N
     assert isinstance(got[1], ValueError) and "line 2" in str(got[1])
 
 
-@pytest.mark.parametrize(
-    ("module", "obj", "expected"),
-    [
-        (
-            "locations",
-            {"country_code": "NL", "party_id": "CPO", "id": "L 1/x"},
-            ("PUT", "/locations/NL/CPO/L%201%2Fx"),
-        ),
-        (
-            "tariffs",
-            {"country_code": "NL", "party_id": "CPO", "id": "T1"},
-            ("PUT", "/tariffs/NL/CPO/T1"),
-        ),
-        (
-            "tokens",
-            {"country_code": "DE", "party_id": "MSP", "uid": "U1", "type": "APP_USER"},
-            ("PUT", "/tokens/DE/MSP/U1?type=APP_USER"),
-        ),
-        (
-            "tokens",
-            {"country_code": "DE", "party_id": "MSP", "uid": "U1"},
-            ("PUT", "/tokens/DE/MSP/U1?type=RFID"),
-        ),
-        (
-            "sessions",
-            {"country_code": "NL", "party_id": "CPO", "id": "S1"},
-            ("PUT", "/sessions/NL/CPO/S1"),
-        ),
-        ("cdrs", {"country_code": "NL", "party_id": "CPO", "id": "C1"}, ("POST", "/cdrs")),
-    ],
-)
-def test_each_module_has_its_path(
-    module: str, obj: dict[str, str], expected: tuple[str, str]
-) -> None:
-    assert object_request(module, obj) == expected
-
-
-def test_an_object_without_its_keys_is_refused_before_any_request() -> None:
-    with pytest.raises(ValueError, match="country_code"):
-        object_request("locations", {"id": "x"})
-    with pytest.raises(ValueError, match="not a JSON object"):
-        object_request("locations", ["x"])
+def test_batches_stay_within_their_count_and_size() -> None:
+    """500 objects at most, 800 kB of JSON at most; an object larger than that goes
+    alone; an object that could not be read travels without JSON."""
+    small = [{"id": str(i)} for i in range(1200)]
+    assert [len(b) for b in batches(small)] == [500, 500, 200]
+    big = {"id": "big", "blob": "x" * BATCH_BYTES}
+    mixed: list[Any] = [{"id": "a"}, big, {"id": "b"}, ValueError("line 4: not JSON")]
+    groups = list(batches(mixed))
+    assert [[index for index, _, _ in g] for g in groups] == [[0], [1], [2, 3]]
+    assert groups[2][1][2] is None
+    assert all(sum(len(raw or b"") for _, _, raw in g) <= BATCH_BYTES for g in groups[::2])
 
 
 def test_an_envelope_error_is_printed_as_its_ocpi_code_and_message() -> None:

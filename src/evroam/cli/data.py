@@ -2,10 +2,11 @@
 tokens, sessions, CDRs), through its operator API.
 
 Import takes one OCPI object, a JSON list, or JSON lines (``-`` reads stdin), and sends
-each object to the operator API path that mirrors the module's Receiver (a CDR is
-POSTed), several at a time, with a progress bar; every refused object is reported with
-its position, its id and the node's reason, and nothing else stops the run. Export
-pages through the node's list of its own objects and prints JSON lines.
+the objects in batches to ``POST /api/v1/{module}/batch`` (each stored as the module's
+single-object path would store it), two batches at a time, with a progress bar; every
+refused object is reported with its position, its id and the node's reason, and nothing
+else stops the run. Export pages through the node's list of its own objects and prints
+JSON lines.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from evroam.cli.partner_views import print_json
 app = new_app("Own OCPI data: locations, tariffs, tokens, sessions, CDRs.")
 
 MODULES = ("locations", "tariffs", "tokens", "sessions", "cdrs")
-CONCURRENCY = 8
 
 ModuleArg = Annotated[
     str, typer.Argument(metavar="MODULE", help="locations, tariffs, tokens, sessions or cdrs")
@@ -46,23 +46,6 @@ def _module(name: str) -> str:
 
 def _seg(value: Any) -> str:
     return quote(str(value), safe="")
-
-
-def object_request(module: str, obj: Any) -> tuple[str, str]:
-    """(method, API path) that stores one object of ``module`` as the node's own."""
-    if not isinstance(obj, dict):
-        raise ValueError("not a JSON object")
-    if module == "cdrs":
-        return "POST", "/cdrs"
-    try:
-        cc, pid = obj["country_code"], obj["party_id"]
-        oid = obj["uid"] if module == "tokens" else obj["id"]
-    except KeyError as exc:
-        raise ValueError(f"field {exc.args[0]} is missing") from None
-    path = f"/{module}/{_seg(cc)}/{_seg(pid)}/{_seg(oid)}"
-    if module == "tokens":
-        path += "?" + urlencode({"type": obj.get("type") or "RFID"})
-    return "PUT", path
 
 
 def read_objects(text: str) -> Iterator[Any]:
@@ -104,8 +87,6 @@ def _label(obj: Any) -> str:
     return "?"
 
 
-#: Modules the operator API takes in batches (``POST /{module}/batch``).
-BATCHED = ("locations",)
 #: A batch: at most this many objects, and this many bytes of JSON (under the node's
 #: default body limit of 1 MB; an object larger than that goes alone, and is refused
 #: with the node's 413 if it is over the limit; the node then closes the connection
@@ -218,49 +199,7 @@ def _unreachable(exc: httpx.HTTPError, size: int) -> str:
 async def _send_all(
     node: Node, module: str, objects: list[Any], progress: Progress
 ) -> list[Outcome]:
-    if module in BATCHED:
-        return await _send_batches(node, module, objects, progress)
-    task = progress.add_task(f"importing {module}", total=len(objects))
-    queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
-    for item in enumerate(objects):
-        queue.put_nowait(item)
-    outcomes: list[Outcome] = []
-    headers = {"Authorization": f"Bearer {node.token}"}
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            index, obj = queue.get_nowait()
-            outcomes.append(await _send_one(client, module, index, obj, headers))
-            progress.advance(task)
-
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=f"{node.base}/api/v1", timeout=60, limits=limits) as c:
-        await asyncio.gather(*(worker(c) for _ in range(CONCURRENCY)))
-    return sorted(outcomes, key=lambda o: o.index)
-
-
-async def _send_one(
-    client: httpx.AsyncClient, module: str, index: int, obj: Any, headers: dict[str, str]
-) -> Outcome:
-    label = _label(obj)
-    if isinstance(obj, Exception):
-        return Outcome(index, label, False, str(obj))
-    try:
-        method, path = object_request(module, obj)
-        resp = await client.request(method, path, json=obj, headers=headers)
-    except ValueError as exc:
-        return Outcome(index, label, False, str(exc))
-    except httpx.HTTPError as exc:
-        return Outcome(index, label, False, _unreachable(exc, 0))
-    try:
-        body = resp.json()
-    except ValueError:
-        body = {}
-    status = body.get("status_code") if isinstance(body, dict) else None
-    if resp.status_code < 300 and isinstance(status, int) and 1000 <= status < 2000:
-        return Outcome(index, label, True)
-    message = body.get("status_message") or body.get("detail") if isinstance(body, dict) else None
-    return Outcome(index, label, False, f"HTTP {resp.status_code}, {status}: {message or ''}")
+    return await _send_batches(node, module, objects, progress)
 
 
 @app.command("import", cls=Command)

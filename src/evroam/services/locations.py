@@ -22,15 +22,13 @@ parent keeps a newer time it already has, so ``date_from`` syncs never go backwa
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, Literal
 
-from evroam.core.errors import DomainError, InvalidInput
+from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import ModuleId, Partner
 from evroam.services.context import PartnerContext
@@ -255,36 +253,6 @@ class LocationsService:
             created_at=stored.created_at if stored else self.ctx.now(),
         )
         return Written(obj, outcome)
-
-    async def put_own_many(
-        self, items: Sequence[tuple[LocationPath, Document]]
-    ) -> list[Outcome | DomainError]:
-        """Many of the node's own Locations (or EVSEs, Connectors) at once, as ``put_own``
-        one after the other would store them: each answered on its own (a refused one
-        changes nothing), all in the writer's shared transactions. For bulk imports."""
-        refused: dict[int, DomainError] = {}
-        pending: list[tuple[int, asyncio.Future[Outcome]]] = []
-        for index, (path, body) in enumerate(items):
-            try:
-                self.rules.check_node_owns(path.key, MODULE)
-            except DomainError as exc:
-                refused[index] = exc
-                continue
-            change = Change(
-                MODULE,
-                path.key,
-                partial(self._apply, path, None, partial(apply_put, path=path, body=body)),
-            )
-            pending.append((index, self.ctx.writer.submit(change)))
-        results: list[Outcome | DomainError | None] = [None] * len(items)
-        for index, refusal in refused.items():
-            results[index] = refusal
-        for index, future in pending:
-            try:
-                results[index] = await future
-            except DomainError as exc:
-                results[index] = exc
-        return [r for r in results if r is not None]
 
     # -- reads ---------------------------------------------------------------------
     async def get(

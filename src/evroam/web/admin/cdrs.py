@@ -11,6 +11,8 @@ of the same CDR is refused (CDRs never change; corrections are Credit CDRs).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -23,6 +25,7 @@ from evroam.ocpi.v2_2_1.cdrs.convert import to_stored
 from evroam.ocpi.v2_2_1.cdrs.models import CDR
 from evroam.ocpi.v2_2_1.cdrs.receiver import cdr_path
 from evroam.services.cdrs import CdrService
+from evroam.web.admin.batch import batch_answer
 from evroam.web.admin.context import AdminDep
 from evroam.web.admin.pages import list_answer
 
@@ -32,6 +35,19 @@ router = APIRouter(prefix="/cdrs", tags=["cdrs"])
 def _refusal(exc: OcpiError) -> Response:
     """An OCPI-style refusal in the operator API: the envelope, HTTP 400."""
     return json_answer(None, http_status=400, status=exc.status_code, message=exc.message)
+
+
+@router.post("/batch", summary="Report many CDRs of this node's parties at once")
+async def post_cdrs_batch(request: Request, ctx: AdminDep) -> Response:
+    """A JSON list of CDRs, each stored as ``POST /cdrs`` would store it; a CDR stored
+    before is refused, as there (``web/admin/batch.py``)."""
+    service = CdrService(ctx.partners.ctx)
+
+    async def store(raw: Any) -> str:
+        await service.add_own(to_stored(CDR.model_validate(raw)))
+        return "created"
+
+    return await batch_answer(request, "CDRs", store)
 
 
 @router.post("", summary="Report a CDR of one of this node's parties", status_code=201)

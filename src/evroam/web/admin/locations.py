@@ -16,20 +16,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 from starlette.responses import Response
 
-from evroam.core.errors import DomainError, InvalidInput
-from evroam.core.objects import Document
+from evroam.core.errors import InvalidInput
 from evroam.core.types import ModuleId
 from evroam.ocpi.common.deps import parse_body
-from evroam.ocpi.common.envelope import describe_validation_error
 from evroam.ocpi.common.errors import OcpiError
 from evroam.ocpi.common.functional import json_answer
-from evroam.ocpi.common.handlers import map_domain_error
-from evroam.ocpi.common.jsonbody import parse_json
 from evroam.ocpi.v2_2_1.locations import convert
-from evroam.ocpi.v2_2_1.locations.convert import dumps
 from evroam.ocpi.v2_2_1.locations.models import Location
 from evroam.ocpi.v2_2_1.locations.receiver import (
     PATCH_MODELS,
@@ -38,6 +32,7 @@ from evroam.ocpi.v2_2_1.locations.receiver import (
     outcome_answer,
 )
 from evroam.services.locations import LocationPath, LocationsService
+from evroam.web.admin.batch import batch_answer
 from evroam.web.admin.context import AdminContext, AdminDep
 from evroam.web.admin.pages import list_answer
 
@@ -92,55 +87,18 @@ async def _patch(request: Request, ctx: AdminContext, path: LocationPath) -> Res
     return await _answer(action)
 
 
-#: Most Locations one batch request may carry (the body limit applies as well).
-MAX_BATCH = 1000
-
-
 @router.post("/batch", summary="Create or replace many of the node's Locations at once")
 async def put_locations_batch(request: Request, ctx: AdminDep) -> Response:
     """A JSON list of whole Locations, each stored as ``PUT`` of its own path would
-    store it (same checks, same outcome), in shared transactions: what ``evroam data
-    import`` uses, a hundred times faster than a request per Location. One refused
-    Location changes nothing of itself and does not stop the others: the answer lists
-    each refusal with its position in the list, and counts the rest."""
+    store it (``web/admin/batch.py``)."""
+    service = LocationsService(ctx.partners.ctx)
 
-    async def action() -> Response:
-        data = parse_json(await request.body())
-        if not isinstance(data, list):
-            raise InvalidInput("the body must be a JSON list of Locations")
-        if len(data) > MAX_BATCH:
-            raise InvalidInput(f"at most {MAX_BATCH} Locations per batch, got {len(data)}")
-        refused: list[dict[str, Any]] = []
-        items: list[tuple[int, LocationPath, Document]] = []
-        for index, raw in enumerate(data):
-            try:
-                model = Location.model_validate(raw)
-            except ValidationError as exc:
-                refused.append(_refusal(index, raw, 2001, describe_validation_error(exc)))
-                continue
-            doc = convert.to_document(model)
-            items.append((index, location_path(model.country_code, model.party_id, model.id), doc))
-        results = await LocationsService(ctx.partners.ctx).put_own_many(
-            [(path, doc) for _, path, doc in items]
-        )
-        counts = {"created": 0, "updated": 0, "stale": 0}
-        for (index, _, doc), result in zip(items, results, strict=True):
-            if isinstance(result, DomainError):
-                error = map_domain_error(result)
-                refused.append(_refusal(index, doc, error.status_code, error.message))
-            else:
-                counts[result] += 1
-        refused.sort(key=lambda r: r["index"])
-        return json_answer(dumps({**counts, "refused": refused}))
+    async def store(raw: Any) -> str:
+        model = Location.model_validate(raw)
+        path = location_path(model.country_code, model.party_id, model.id)
+        return await service.put_own(path, convert.to_document(model))
 
-    return await _answer(action)
-
-
-def _refusal(index: int, raw: Any, status: int, message: str) -> dict[str, Any]:
-    label = "?"
-    if isinstance(raw, dict):
-        label = f"{raw.get('country_code', '?')}-{raw.get('party_id', '?')}/{raw.get('id', '?')}"
-    return {"index": index, "object": label[:64], "status_code": status, "status_message": message}
+    return await batch_answer(request, "Locations", store)
 
 
 LOC = "/{country_code}/{party_id}/{location_id}"

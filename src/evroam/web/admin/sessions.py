@@ -11,7 +11,7 @@ envelopes; refusals carry OCPI 2001 with HTTP 400 (404 for an unknown session).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,7 @@ from evroam.ocpi.common.jsonbody import parse_json
 from evroam.ocpi.v2_2_1.sessions.convert import to_document, validate_session
 from evroam.ocpi.v2_2_1.sessions.models import Session, SessionPatch
 from evroam.services.sessions import SessionsService
+from evroam.web.admin.batch import batch_answer
 from evroam.web.admin.context import AdminDep
 from evroam.web.admin.pages import list_answer
 
@@ -50,6 +51,20 @@ async def _body(request: Request, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
+
+
+@router.post("/batch", summary="Create or replace many of the node's own Sessions at once")
+async def put_sessions_batch(request: Request, node: AdminDep) -> Response:
+    """A JSON list of whole Sessions, each stored as ``PUT`` of its own path would store
+    it (``web/admin/batch.py``)."""
+    service = SessionsService(node.partners.ctx)
+
+    async def store(raw: Any) -> str:
+        body = Session.model_validate(raw)
+        key = ObjectKey(body.country_code, body.party_id, body.id)
+        return await service.put_own(key, to_document(body))
+
+    return await batch_answer(request, "Sessions", store)
 
 
 @router.put(PATH, summary="Create or replace one of the node's own Sessions")

@@ -11,6 +11,8 @@ date_from&date_to`` pages own or received tariffs, with the headers of an OCPI p
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -22,6 +24,7 @@ from evroam.ocpi.common.functional import json_answer
 from evroam.ocpi.v2_2_1.tariffs.convert import key_of, to_document
 from evroam.ocpi.v2_2_1.tariffs.models import Tariff
 from evroam.services.tariffs import TariffsService
+from evroam.web.admin.batch import batch_answer
 from evroam.web.admin.context import AdminContext, AdminDep
 from evroam.web.admin.pages import list_answer
 
@@ -41,6 +44,20 @@ def _unknown() -> Response:
 
 def _service(ctx: AdminContext) -> TariffsService:
     return TariffsService(ctx.partners.ctx)
+
+
+@router.post("/batch", summary="Create or replace many of the node's tariffs at once")
+async def put_tariffs_batch(request: Request, ctx: AdminDep) -> Response:
+    """A JSON list of whole Tariffs, each stored as ``PUT`` of its own path would store
+    it (``web/admin/batch.py``)."""
+    service = _service(ctx)
+
+    async def store(raw: Any) -> str:
+        tariff = Tariff.model_validate(raw)
+        key = key_of(tariff)
+        return await service.put_own(key, key, to_document(tariff), tariff.last_updated)
+
+    return await batch_answer(request, "Tariffs", store)
 
 
 @router.put(PATH, summary="Create or replace one of the node's tariffs")

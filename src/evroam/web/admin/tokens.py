@@ -12,7 +12,7 @@ body's), a PATCH needs ``last_updated``, an older write than stored changes noth
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -26,6 +26,7 @@ from evroam.ocpi.v2_2_1.tokens.convert import parse_type, to_document, validate_
 from evroam.ocpi.v2_2_1.tokens.models import Token, TokenPatch
 from evroam.ocpi.v2_2_1.types import TokenType
 from evroam.services.tokens import TokensService
+from evroam.web.admin.batch import batch_answer
 from evroam.web.admin.context import AdminContext, AdminDep
 from evroam.web.admin.pages import list_answer
 
@@ -59,6 +60,20 @@ async def get_token(
     if stored is None:
         return json_answer(None, http_status=404, status=2000, message="unknown token")
     return json_answer(stored.document_json)
+
+
+@router.post("/batch", summary="Create or replace many of the node's own tokens at once")
+async def put_tokens_batch(request: Request, ctx: AdminDep) -> Response:
+    """A JSON list of whole Tokens, each stored as ``PUT`` of its own path (with its own
+    ``type``) would store it (``web/admin/batch.py``)."""
+    service = _service(ctx)
+
+    async def store(raw: Any) -> str:
+        body = Token.model_validate(raw)
+        key = ObjectKey(body.country_code, body.party_id, body.uid, body.type.value)
+        return await service.put_own(key, to_document(body), body.last_updated)
+
+    return await batch_answer(request, "Tokens", store)
 
 
 @router.put(PATH, summary="Create or replace one of the node's own tokens")
