@@ -56,7 +56,7 @@ async def list_locations(request: Request, ctx: AdminDep) -> Response:
     )
 
 
-async def _get(ctx: AdminContext, path: LocationPath) -> Response:
+async def _get(request: Request, ctx: AdminContext, path: LocationPath) -> Response:
     async def action() -> Response:
         text = await LocationsService(ctx.partners.ctx).get(
             path, partner_id=None, own=None, shared_only=False
@@ -105,96 +105,82 @@ LOC = "/{country_code}/{party_id}/{location_id}"
 EVSE_PATH = LOC + "/{evse_uid}"
 CONN = EVSE_PATH + "/{connector_id}"
 
-
-@router.get(LOC, summary="A Location (own or received)")
-async def get_location(
-    country_code: str, party_id: str, location_id: str, ctx: AdminDep
-) -> Response:
-    return await _get(ctx, location_path(country_code, party_id, location_id))
+Action = Callable[[Request, AdminContext, LocationPath], Awaitable[Response]]
 
 
-@router.get(EVSE_PATH, summary="An EVSE (own or received)")
-async def get_evse(
-    country_code: str, party_id: str, location_id: str, evse_uid: str, ctx: AdminDep
-) -> Response:
-    return await _get(ctx, location_path(country_code, party_id, location_id, evse_uid))
+def _endpoints(action: Action) -> tuple[Callable[..., Awaitable[Response]], ...]:
+    """The route functions of one action at the three levels (FastAPI reads each one's
+    parameters from its signature)."""
+
+    async def location(
+        country_code: str, party_id: str, location_id: str, request: Request, ctx: AdminDep
+    ) -> Response:
+        return await action(request, ctx, location_path(country_code, party_id, location_id))
+
+    async def evse(
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str,
+        request: Request,
+        ctx: AdminDep,
+    ) -> Response:
+        path = location_path(country_code, party_id, location_id, evse_uid)
+        return await action(request, ctx, path)
+
+    async def connector(
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str,
+        connector_id: str,
+        request: Request,
+        ctx: AdminDep,
+    ) -> Response:
+        path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
+        return await action(request, ctx, path)
+
+    return location, evse, connector
 
 
-@router.get(CONN, summary="A Connector (own or received)")
-async def get_connector(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    connector_id: str,
-    ctx: AdminDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
-    return await _get(ctx, path)
+_ROUTES: tuple[tuple[str, Action, tuple[str, str, str]], ...] = (
+    (
+        "GET",
+        _get,
+        (
+            "A Location (own or received)",
+            "An EVSE (own or received)",
+            "A Connector (own or received)",
+        ),
+    ),
+    (
+        "PUT",
+        _put,
+        (
+            "Create or replace one of the node's Locations",
+            "Create or replace an EVSE of one of the node's Locations",
+            "Create or replace a Connector of one of the node's EVSEs",
+        ),
+    ),
+    (
+        "PATCH",
+        _patch,
+        (
+            "Update part of one of the node's Locations",
+            "Update part of one of the node's EVSEs (e.g. its status)",
+            "Update part of one of the node's Connectors",
+        ),
+    ),
+)
 
-
-@router.put(LOC, summary="Create or replace one of the node's Locations")
-async def put_location(
-    country_code: str, party_id: str, location_id: str, request: Request, ctx: AdminDep
-) -> Response:
-    return await _put(request, ctx, location_path(country_code, party_id, location_id))
-
-
-@router.put(EVSE_PATH, summary="Create or replace an EVSE of one of the node's Locations")
-async def put_evse(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    request: Request,
-    ctx: AdminDep,
-) -> Response:
-    return await _put(request, ctx, location_path(country_code, party_id, location_id, evse_uid))
-
-
-@router.put(CONN, summary="Create or replace a Connector of one of the node's EVSEs")
-async def put_connector(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    connector_id: str,
-    request: Request,
-    ctx: AdminDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
-    return await _put(request, ctx, path)
-
-
-@router.patch(LOC, summary="Update part of one of the node's Locations")
-async def patch_location(
-    country_code: str, party_id: str, location_id: str, request: Request, ctx: AdminDep
-) -> Response:
-    return await _patch(request, ctx, location_path(country_code, party_id, location_id))
-
-
-@router.patch(EVSE_PATH, summary="Update part of an EVSE (e.g. its status)")
-async def patch_evse(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    request: Request,
-    ctx: AdminDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid)
-    return await _patch(request, ctx, path)
-
-
-@router.patch(CONN, summary="Update part of a Connector")
-async def patch_connector(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    connector_id: str,
-    request: Request,
-    ctx: AdminDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
-    return await _patch(request, ctx, path)
+for _method, _action, _summaries in _ROUTES:
+    for _path, _endpoint, _summary in zip(
+        (LOC, EVSE_PATH, CONN), _endpoints(_action), _summaries, strict=True
+    ):
+        router.add_api_route(
+            _path,
+            _endpoint,
+            methods=[_method],
+            summary=_summary,
+            name=f"{_method.lower()}_{_endpoint.__name__}",
+        )

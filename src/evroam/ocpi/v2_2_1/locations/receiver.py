@@ -147,125 +147,82 @@ LOC = "/{country_code}/{party_id}/{location_id}"
 EVSE_PATH = LOC + "/{evse_uid}"
 CONN = EVSE_PATH + "/{connector_id}"
 
-
-@router.get(LOC, summary="A Location as stored here")
-async def get_location(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    return await _get(request, ctx, caller, location_path(country_code, party_id, location_id))
+Action = Callable[[Request, OcpiContext, Caller, LocationPath], Awaitable[Response]]
 
 
-@router.get(EVSE_PATH, summary="An EVSE as stored here")
-async def get_evse(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid)
-    return await _get(request, ctx, caller, path)
+def _endpoints(action: Action) -> tuple[Callable[..., Awaitable[Response]], ...]:
+    """The route functions of one action at the three levels: FastAPI (and the fast
+    lane) read each one's parameters from its signature, so each level has its own."""
+
+    async def location(
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        request: Request,
+        caller: FunctionalCallerDep,
+        ctx: ContextDep,
+    ) -> Response:
+        return await action(
+            request, ctx, caller, location_path(country_code, party_id, location_id)
+        )
+
+    async def evse(
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str,
+        request: Request,
+        caller: FunctionalCallerDep,
+        ctx: ContextDep,
+    ) -> Response:
+        path = location_path(country_code, party_id, location_id, evse_uid)
+        return await action(request, ctx, caller, path)
+
+    async def connector(
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str,
+        connector_id: str,
+        request: Request,
+        caller: FunctionalCallerDep,
+        ctx: ContextDep,
+    ) -> Response:
+        path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
+        return await action(request, ctx, caller, path)
+
+    return location, evse, connector
 
 
-@router.get(CONN, summary="A Connector as stored here")
-async def get_connector(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    connector_id: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
-    return await _get(request, ctx, caller, path)
+_ROUTES: tuple[tuple[str, Action, tuple[str, str, str]], ...] = (
+    (
+        "GET",
+        _get,
+        ("A Location as stored here", "An EVSE as stored here", "A Connector as stored here"),
+    ),
+    (
+        "PUT",
+        _put,
+        (
+            "Create or replace a Location",
+            "Create or replace an EVSE of a known Location",
+            "Create or replace a Connector of a known EVSE",
+        ),
+    ),
+    (
+        "PATCH",
+        _patch,
+        (
+            "Update part of a Location",
+            "Update part of an EVSE (e.g. its status)",
+            "Update part of a Connector",
+        ),
+    ),
+)
 
-
-@router.put(LOC, summary="Create or replace a Location")
-async def put_location(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    return await _put(request, ctx, caller, location_path(country_code, party_id, location_id))
-
-
-@router.put(EVSE_PATH, summary="Create or replace an EVSE of a known Location")
-async def put_evse(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid)
-    return await _put(request, ctx, caller, path)
-
-
-@router.put(CONN, summary="Create or replace a Connector of a known EVSE")
-async def put_connector(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    connector_id: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
-    return await _put(request, ctx, caller, path)
-
-
-@router.patch(LOC, summary="Update part of a Location")
-async def patch_location(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    return await _patch(request, ctx, caller, location_path(country_code, party_id, location_id))
-
-
-@router.patch(EVSE_PATH, summary="Update part of an EVSE (e.g. its status)")
-async def patch_evse(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid)
-    return await _patch(request, ctx, caller, path)
-
-
-@router.patch(CONN, summary="Update part of a Connector")
-async def patch_connector(
-    country_code: str,
-    party_id: str,
-    location_id: str,
-    evse_uid: str,
-    connector_id: str,
-    request: Request,
-    caller: FunctionalCallerDep,
-    ctx: ContextDep,
-) -> Response:
-    path = location_path(country_code, party_id, location_id, evse_uid, connector_id)
-    return await _patch(request, ctx, caller, path)
+for _method, _action, _summaries in _ROUTES:
+    for _path, _endpoint, _summary in zip(
+        (LOC, EVSE_PATH, CONN), _endpoints(_action), _summaries, strict=True
+    ):
+        _name = f"{_method.lower()}_{_endpoint.__name__}"
+        router.add_api_route(_path, _endpoint, methods=[_method], summary=_summary, name=_name)
