@@ -144,8 +144,10 @@ class SqlObjectRepository:
         groups: dict[tuple[str, str, str], list[str]] = {}
         for key in keys:
             groups.setdefault((key.country_code, key.party_id, key.variant), []).append(key.id_key)
-        for (cc, pid, variant), ids in groups.items():
-            unique = list(dict.fromkeys(ids))
+        # Sorted groups and ids, rows in id order: concurrent batches of several processes
+        # (PostgreSQL) lock their rows in one order, so they queue instead of deadlocking.
+        for (cc, pid, variant), ids in sorted(groups.items()):
+            unique = sorted(set(ids))
             for start in range(0, len(unique), _KEYS_PER_QUERY):
                 chunk = unique[start : start + _KEYS_PER_QUERY]
                 query = select(*_SERVED, t.created_at).where(
@@ -155,7 +157,9 @@ class SqlObjectRepository:
                     t.variant == variant,
                     t.id_key.in_(chunk),
                 )
-                rows = await self._s.execute(query.with_for_update() if lock else query)
+                if lock:
+                    query = query.order_by(t.id).with_for_update()
+                rows = await self._s.execute(query)
                 for r in rows:
                     obj = _from_columns(module, r, r.created_at)
                     found[key_identity(obj.key)] = obj
