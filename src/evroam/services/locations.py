@@ -118,8 +118,12 @@ def _check_ids(path: LocationPath, body: Document) -> None:
             raise InvalidInput(f"Connector: id {body.get('id')!r} in the body differs from the URL")
 
 
-def apply_put(location: Document | None, path: LocationPath, body: Document) -> Outcome | Document:
-    """The Location after a PUT at the path's level, or why nothing changes."""
+def apply_put(
+    location: Document | None, path: LocationPath, body: Document, *, owned: bool = False
+) -> Outcome | Document:
+    """The Location after a PUT at the path's level, or why nothing changes. ``owned``:
+    ``location`` is the caller's private copy and may be changed in place (saves a
+    copy on the hot path); otherwise it is left as it is."""
     _check_ids(path, body)
     if path.level == "Location":
         if location is not None and _time(body) < _time(location):
@@ -127,7 +131,8 @@ def apply_put(location: Document | None, path: LocationPath, body: Document) -> 
         return body
     if location is None:
         return "unknown"
-    location = json.loads(_dumps(location))  # a private copy to modify
+    if not owned:
+        location = json.loads(_dumps(location))  # a private copy to modify
     evses: list[Document] = location.setdefault("evses", [])
     assert path.evse_uid is not None
     i = _find(evses, "uid", path.evse_uid)
@@ -158,16 +163,22 @@ def apply_put(location: Document | None, path: LocationPath, body: Document) -> 
 
 
 def apply_patch(
-    location: Document | None, path: LocationPath, patch: Document, validate: Validator
+    location: Document | None,
+    path: LocationPath,
+    patch: Document,
+    validate: Validator,
+    *,
+    owned: bool = False,
 ) -> Outcome | Document:
     """The Location after a PATCH (§"PATCH Method": absent fields unchanged, lists
     replaced whole), or why nothing changes. The merged object must still be valid and
-    keep its ids."""
+    keep its ids. ``owned`` as for ``apply_put``."""
     if "last_updated" not in patch:
         raise InvalidInput(f"{path.level} PATCH: last_updated is required")
     if location is None:
         return "unknown"
-    location = json.loads(_dumps(location))
+    if not owned:
+        location = json.loads(_dumps(location))
     target = select(location, path)
     if target is None:
         return "unknown"
@@ -195,23 +206,27 @@ class LocationsService:
     # -- the node's own Locations (operator API) ------------------------------------
     async def put_own(self, path: LocationPath, body: Document) -> Outcome:
         self.rules.check_node_owns(path.key, MODULE)
-        return await self._write(path, None, lambda loc: apply_put(loc, path, body))
+        return await self._write(path, None, lambda loc: apply_put(loc, path, body, owned=True))
 
     async def patch_own(self, path: LocationPath, patch: Document, validate: Validator) -> Outcome:
         self.rules.check_node_owns(path.key, MODULE)
-        return await self._write(path, None, lambda loc: apply_patch(loc, path, patch, validate))
+        return await self._write(
+            path, None, lambda loc: apply_patch(loc, path, patch, validate, owned=True)
+        )
 
     # -- what partners push into the Receiver interface ----------------------------
     async def receive_put(self, partner: Partner, path: LocationPath, body: Document) -> Outcome:
         self.rules.check_partner_owns(partner, path.key)
-        return await self._write(path, partner.id, lambda loc: apply_put(loc, path, body))
+        return await self._write(
+            path, partner.id, lambda loc: apply_put(loc, path, body, owned=True)
+        )
 
     async def receive_patch(
         self, partner: Partner, path: LocationPath, patch: Document, validate: Validator
     ) -> Outcome:
         self.rules.check_partner_owns(partner, path.key)
         return await self._write(
-            path, partner.id, lambda loc: apply_patch(loc, path, patch, validate)
+            path, partner.id, lambda loc: apply_patch(loc, path, patch, validate, owned=True)
         )
 
     async def _write(
@@ -234,15 +249,17 @@ class LocationsService:
     ) -> Written[Outcome]:
         if stored is not None and stored.partner_id != partner_id:
             raise InvalidInput(f"location {path.key.label} belongs to another sender")
+        # A fresh parse, the change's to modify in place (``owned``): decide before it
+        # does whether the object the path names existed.
         before = None if stored is None else json.loads(stored.document_json)
-        result = change(before)
-        if isinstance(result, str):
-            return Written(None, result)
         if path.level == "Location":
             outcome: Outcome = "created" if stored is None else "updated"
         else:
-            assert before is not None  # an EVSE or Connector needs its Location
-            outcome = "updated" if select(before, path) is not None else "created"
+            existed = before is not None and select(before, path) is not None
+            outcome = "updated" if existed else "created"
+        result = change(before)
+        if isinstance(result, str):
+            return Written(None, result)
         obj = StoredObject(
             module=MODULE,
             key=ObjectKey(path.key.country_code, path.key.party_id, str(result["id"])),

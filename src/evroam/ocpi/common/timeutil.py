@@ -12,9 +12,12 @@ def utcnow() -> datetime:
 def format_datetime(value: datetime) -> str:
     """UTC with ``Z``; milliseconds only when there are any (OCPI DateTime is string(25))."""
     value = value.astimezone(UTC)
+    # isoformat() rather than strftime(): the same text in a fifth of the time, on a
+    # function that stamps every answer. Years before 1000 would differ (strftime does
+    # not pad them); OCPI has none.
     if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return value.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def parse_datetime(text: str) -> datetime:
