@@ -28,6 +28,7 @@ from evroam.ocpi.v2_2_1.locations.models import Location
 from evroam.ocpi.v2_2_1.locations.receiver import (
     PATCH_MODELS,
     PUT_MODELS,
+    add_level_routes,
     location_path,
     outcome_answer,
 )
@@ -101,10 +102,6 @@ async def put_locations_batch(request: Request, ctx: AdminDep) -> Response:
     return await batch_answer(request, "Locations", store)
 
 
-LOC = "/{country_code}/{party_id}/{location_id}"
-EVSE_PATH = LOC + "/{evse_uid}"
-CONN = EVSE_PATH + "/{connector_id}"
-
 Action = Callable[[Request, AdminContext, LocationPath], Awaitable[Response]]
 
 
@@ -173,14 +170,4 @@ _ROUTES: tuple[tuple[str, Action, tuple[str, str, str]], ...] = (
     ),
 )
 
-for _method, _action, _summaries in _ROUTES:
-    for _path, _endpoint, _summary in zip(
-        (LOC, EVSE_PATH, CONN), _endpoints(_action), _summaries, strict=True
-    ):
-        router.add_api_route(
-            _path,
-            _endpoint,
-            methods=[_method],
-            summary=_summary,
-            name=f"{_method.lower()}_{_endpoint.__name__}",
-        )
+add_level_routes(router, _endpoints, _ROUTES)

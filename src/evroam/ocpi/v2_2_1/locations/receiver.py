@@ -14,6 +14,7 @@ then GETs and PUTs the whole object).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -220,9 +221,21 @@ _ROUTES: tuple[tuple[str, Action, tuple[str, str, str]], ...] = (
     ),
 )
 
-for _method, _action, _summaries in _ROUTES:
-    for _path, _endpoint, _summary in zip(
-        (LOC, EVSE_PATH, CONN), _endpoints(_action), _summaries, strict=True
-    ):
-        _name = f"{_method.lower()}_{_endpoint.__name__}"
-        router.add_api_route(_path, _endpoint, methods=[_method], summary=_summary, name=_name)
+
+def add_level_routes(
+    target: APIRouter,
+    endpoints: Callable[[Any], tuple[Callable[..., Awaitable[Response]], ...]],
+    table: tuple[tuple[str, Any, tuple[str, str, str]], ...],
+) -> None:
+    """Register, for each (method, action, summaries) of ``table``, the action's route
+    functions at the Location, EVSE and Connector paths (also used by the operator API,
+    whose paths are the same)."""
+    for method, action, summaries in table:
+        for path, endpoint, summary in zip(
+            (LOC, EVSE_PATH, CONN), endpoints(action), summaries, strict=True
+        ):
+            name = f"{method.lower()}_{endpoint.__name__}"
+            target.add_api_route(path, endpoint, methods=[method], summary=summary, name=name)
+
+
+add_level_routes(router, _endpoints, _ROUTES)
