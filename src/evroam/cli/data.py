@@ -167,7 +167,8 @@ async def _send_batch(
             if isinstance(answer, dict)
             else None
         )
-        why = f"HTTP {resp.status_code}, {status}: {message or ''}"
+        code = f", {status}" if status is not None else ""
+        why = f"HTTP {resp.status_code}{code}: {message or ''}"
         return outcomes + [Outcome(i, _label(o), False, why) for i, o, _ in sent]
     refused = {
         int(r["index"]): r for r in data.get("refused", []) if isinstance(r, dict) and "index" in r
