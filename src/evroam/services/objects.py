@@ -2,9 +2,10 @@
 
 Module services (``services/locations.py`` and the others) build on these: who may
 write an object (a partner only under its own parties, the operator only under the
-node's), the newer ``last_updated`` wins, and reads of own and received objects. Every
-change of the node's own data goes through one service call, in one unit of work, so
-that the push outbox can join that transaction.
+node's, under a party of the role that owns the module), the newer ``last_updated``
+wins, and reads of own and received objects. Every change of the node's own data is
+one service call whose ``Change`` goes through the group-commit writer
+(``writes.py``), so that the push outbox can join that transaction.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 them through the operator API), sessions partners push into our Receiver, and the
 driver's Charging Preferences an eMSP sets on our Sender.
 
-Every write is one unit of work that reads the stored object first (``get_for_update``)
-when the change depends on it, so the push outbox (issue 8) can join the transaction.
+Every write of a session is a ``Change`` of the group-commit writer (``writes.py``), which
+reads the stored object in its transaction, so the push outbox (issue 8) can join it;
+charging preferences, which read the session, its EVSE and profiles together, keep a
+unit of work of their own.
 Documents are canonical OCPI 2.2.1 JSON (``core/objects.py``); wire models stay at the
 edge, which passes a validator (``Callable[[Document], Document]`` raising InvalidInput)
 for the result of a merged PATCH.

@@ -3,10 +3,10 @@ operator and served by the Sender interface, and the tariffs partners push to ou
 Receiver interface.
 
 Order of operations in every write, and why: the ownership rules are checked before
-the unit of work opens (a refusal touches nothing); then, in one writing unit of work,
-the stored tariff is read with ``get_for_update`` (its ``last_updated`` decides), the
-change is written and committed once. Issue 8's push outbox will join that same
-transaction, so each change of the node's own data stays one service call.
+anything is read (a refusal touches nothing); then the change goes to the group-commit
+writer (``writes.py``), which reads the stored tariff in its transaction (its
+``last_updated`` decides), writes it and commits. Issue 8's push outbox will join that
+same transaction, so each change of the node's own data stays one service call.
 
 There is no PATCH: 2.2.1 removed it from the Tariffs Receiver (mod_tariffs §"Receiver
 Interface", PATCH n/a), so a change is a PUT of the whole Tariff. A PUT older than

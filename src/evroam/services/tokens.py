@@ -3,8 +3,9 @@
 
 A Token is keyed by (country_code, party_id, uid) plus its type (``ObjectKey.variant``):
 the same uid with two types are two tokens (mod_tokens §"Token Object"). Every write is
-one unit of work that reads the stored token first (``get_for_update``), so the newer
-``last_updated`` wins under concurrency and the push outbox (issue 8) can join it.
+a ``Change`` of the group-commit writer (``writes.py``), which reads the stored token in
+its transaction, so the newer ``last_updated`` wins under concurrency and the push
+outbox (issue 8) can join it.
 
 Real-time authorization (mod_tokens §"Real-time authorization") decides from the stored
 own token, then from the operator's hook:
