@@ -63,8 +63,10 @@ def run(
     env: dict[str, str | None] | None = None,
     cwd: Path | None = None,
     ok: bool = True,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``evroam args`` with output through a pipe; ``env`` adds variables (None removes)."""
+    """``evroam args`` with output through a pipe; ``env`` adds variables (None removes);
+    ``stdin`` is fed to the command."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
     for key in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         clean.pop(key, None)
@@ -78,6 +80,7 @@ def run(
         [*evroam_command(), *args],
         env=clean,
         cwd=cwd,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

@@ -17,7 +17,6 @@ its own (SQLite: the 413 is decided before storage is reached).
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.integration.test_cdrs import cdr
-from tests.integration.test_cli import evroam_command
+from tests.integration.test_cli import run
 from tests.integration.test_sessions import session
 from tests.support import NodeProcess, PgDatabases, free_port, pg_unavailable_reason
 
@@ -122,27 +121,10 @@ def evroam(
     stdin: str | None = None,
     env: dict[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``evroam args`` (with ``--node``/``--admin-token`` of ``node``) through pipes, in
-    the environment ``test_cli.run`` gives (no ``EVROAM_*``, no forced terminal), plus
-    ``env`` (None removes a variable); ``stdin`` is fed to the command."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
-    for key in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
-        clean.pop(key, None)
-    clean.update({"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
-    for key, value in (env or {}).items():
-        if value is None:
-            clean.pop(key, None)
-        else:
-            clean[key] = value
+    """``evroam args`` (with ``--node``/``--admin-token`` of ``node``) as ``test_cli.run``
+    runs it, whatever its exit status; ``stdin`` is fed to the command."""
     target = ["--node", node.url, "--admin-token", node.admin_token] if node else []
-    return subprocess.run(
-        [*evroam_command(), *args, *target],
-        env=clean,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run(*args, *target, env=env, ok=False, stdin=stdin)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
