@@ -4,10 +4,14 @@ connection, SQLAlchemy's behaviour unchanged, and the one configuration that wou
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -73,3 +77,41 @@ async def test_an_inline_engine_refuses_writers_left_to_sqlite(engine: AsyncEngi
     loop for the whole busy timeout: the factory refuses to build that."""
     with pytest.raises(ValueError, match="serialize_writers"):
         SqlUnitOfWorkFactory(session_factory(engine), serialize_writers=False)
+
+
+async def test_a_writer_waits_for_another_process_without_holding_the_loop(
+    uow: SqlUnitOfWorkFactory, db_url: str
+) -> None:
+    """Another connection (as another process would: a CLI migration) holds the write
+    lock for 0.5 s. A writing unit of work waits for it in asyncio sleeps, so other tasks
+    keep running meanwhile, and then commits. Waiting in SQLite's busy handler instead
+    would hold the loop's thread: the ticker would stand still, and the holder, released
+    by the loop below, would never let go (the unit of work fails after 30 s)."""
+    path = make_url(db_url).database
+    assert path
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    tick_task = asyncio.create_task(ticker())
+    asyncio.get_running_loop().call_later(0.5, holder.execute, "ROLLBACK")
+    try:
+        start = time.monotonic()
+        async with asyncio.timeout(10):
+            async with uow() as u:
+                await u.partners.add(make_partner())
+                await u.commit()
+        waited = time.monotonic() - start
+    finally:
+        tick_task.cancel()
+        holder.close()
+    assert waited >= 0.45
+    assert ticks >= 20  # about 50 ticks of 10 ms while the writer waited
+    async with uow(read_only=True) as u:
+        assert len(await u.partners.list()) == 1

@@ -72,6 +72,12 @@ def safe_url(url: str) -> str:
 
 #: SQLite's busy timeout (seconds): how long a statement waits for another process's lock.
 SQLITE_BUSY_TIMEOUT: Final = 30.0
+#: The busy timeout of connections on the event loop's thread (``sqlite_inline.py``):
+#: SQLite's busy handler sleeps on the thread that waits, so an inline connection waits
+#: at most this long in it; a writing unit of work waits for the rest of
+#: ``SQLITE_BUSY_TIMEOUT`` in asyncio sleeps between tries (``uow.py``), so the node
+#: goes on serving while another process (a CLI migration) holds the write lock.
+SQLITE_INLINE_BUSY_TIMEOUT: Final = 0.01
 
 #: Engines whose SQLite connections run on the event loop's thread (``sqlite_inline.py``).
 _INLINE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -99,14 +105,21 @@ def create_engine(
     if inline:
         kwargs.setdefault(
             "async_creator",
-            inline_creator(parsed.database or ":memory:", timeout=SQLITE_BUSY_TIMEOUT),
+            inline_creator(parsed.database or ":memory:", timeout=SQLITE_INLINE_BUSY_TIMEOUT),
         )
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
-        _install_sqlite_transactions(engine, foreign_keys=foreign_keys)
+        busy = SQLITE_INLINE_BUSY_TIMEOUT if inline else SQLITE_BUSY_TIMEOUT
+        _install_sqlite_transactions(engine, foreign_keys=foreign_keys, busy_timeout=busy)
     if inline:
         _INLINE_ENGINES.add(engine.sync_engine)
     return engine
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying another connection holds the lock."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def runs_inline(engine: AsyncEngine) -> bool:
@@ -114,7 +127,9 @@ def runs_inline(engine: AsyncEngine) -> bool:
     return engine.sync_engine in _INLINE_ENGINES
 
 
-def _install_sqlite_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def _install_sqlite_transactions(
+    engine: AsyncEngine, *, foreign_keys: bool, busy_timeout: float
+) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         # No BEGIN from the driver: ours below is the only one. COMMIT and ROLLBACK still
@@ -124,7 +139,7 @@ def _install_sqlite_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> 
         # WAL lets readers run beside the writer; foreign keys are off by default.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 

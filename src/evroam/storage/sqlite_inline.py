@@ -19,9 +19,12 @@ What that asks of the rest of the node, and why it holds:
 * A call blocks the loop for as long as SQLite works. In WAL mode a reader never waits
   for a writer, and the node's writers queue on an asyncio lock before ``BEGIN
   IMMEDIATE`` (``uow.py``), so a statement waits for SQLite's lock only while another
-  *process* writes (a CLI command, a migration), and that wait is SQLite's busy timeout.
+  *process* writes (a CLI command, a migration). SQLite's busy handler sleeps on the
+  thread that waits, so inline connections give up after 10 ms
+  (``db.SQLITE_INLINE_BUSY_TIMEOUT``) and a writing unit of work tries again after
+  asyncio sleeps, up to the usual 30 s: the node goes on serving meanwhile.
   Two writers of this process must never be left to wait for each other in SQLite: the
-  first would hold the lock while the second's busy handler held the thread. That is why
+  first would hold the lock while the second held the thread. That is why
   ``SqlUnitOfWorkFactory`` refuses an inline engine without its writer queue, and tests
   of SQLite's own locking use the threaded driver (``create_engine(...,
   sqlite_threads=True)``).

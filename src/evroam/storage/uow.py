@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Self
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from evroam.core.ports import UnitOfWorkFactory
-from evroam.storage.db import TX_MODE, runs_inline
+from evroam.storage.db import SQLITE_BUSY_TIMEOUT, TX_MODE, is_busy, runs_inline
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.objects import SqlObjectRepository
@@ -40,11 +41,13 @@ class SqlUnitOfWork:
         bind: AsyncEngine,
         read_only: bool,
         write_lock: asyncio.Lock | None = None,
+        busy_wait: float = 0.0,
     ) -> None:
         self._factory = factory
         self._bind = bind
         self.read_only = read_only
         self._write_lock = None if read_only else write_lock
+        self._busy_wait = busy_wait
 
     async def __aenter__(self) -> Self:
         if self._write_lock is not None:
@@ -71,14 +74,31 @@ class SqlUnitOfWork:
         self.quirks = SqlQuirkRepository(self.session)
         self.objects = SqlObjectRepository(self.session)
         if not self.read_only:
+            # Begin now: on SQLite this is where the write lock is taken (and waited
+            # for), before anything is read.
+            await self._begin_writing()
+        return self
+
+    async def _begin_writing(self) -> None:
+        """Take SQLite's write lock. On the loop's thread (``busy_wait`` > 0) SQLite's
+        busy handler gives up after a few milliseconds; while another process holds the
+        lock, wait here in asyncio sleeps (the node keeps serving) up to ``busy_wait``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._busy_wait
+        delay = 0.005
+        while True:
             try:
-                # Begin now: on SQLite this is where the write lock is taken (and waited
-                # for), before anything is read.
                 await self.session.connection()
+                return
+            except OperationalError as exc:
+                await self.session.close()
+                if not is_busy(exc) or loop.time() + delay > deadline:
+                    raise
             except BaseException:
                 await self.session.close()
                 raise
-        return self
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
     async def __aexit__(self, *exc: Any) -> None:
         try:
@@ -120,10 +140,12 @@ class SqlUnitOfWorkFactory:
             # would hold the event loop until the busy timeout (sqlite_inline.py).
             raise ValueError("an inline SQLite engine needs serialize_writers=True")
         self._write_lock = asyncio.Lock() if sqlite and serialize_writers else None
+        # Inline SQLite waits for another process's lock in asyncio, not in SQLite.
+        self._busy_wait = SQLITE_BUSY_TIMEOUT if sqlite and runs_inline(engine) else 0.0
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         bind = self._read_bind if read_only else self._write_bind
-        return SqlUnitOfWork(self._factory, bind, read_only, self._write_lock)
+        return SqlUnitOfWork(self._factory, bind, read_only, self._write_lock, self._busy_wait)
 
 
 if TYPE_CHECKING:

@@ -62,7 +62,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(_url(), foreign_keys=False, poolclass=NullPool)
+    # The driver's own thread and the full busy timeout: a migration may wait for a running
+    # node's writes, and runs on a thread of its own anyway.
+    engine = create_engine(_url(), foreign_keys=False, poolclass=NullPool, sqlite_threads=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
