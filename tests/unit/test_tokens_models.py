@@ -311,3 +311,26 @@ async def test_hook_refines_what_the_stored_token_allows(store: SqlUnitOfWorkFac
     assert blocked is not None and blocked.allowed == "BLOCKED"
     fine = await service.authorize("H5", "RFID", None)
     assert fine is not None and fine.allowed == "ALLOWED" and fine.info is None
+
+
+async def test_authorize_looks_only_under_the_nodes_emsp_parties(
+    store: SqlUnitOfWorkFactory,
+) -> None:
+    """A node that is CPO and eMSP: own tokens can only be under its eMSP party, so an
+    authorization is one lookup, not one per party of the node."""
+    ctx = PartnerContext(
+        uow=store,
+        api=ScriptedApi(),
+        own_parties=(
+            Party("NL", "AAA", Role.CPO, BusinessDetails("us")),
+            Party("NL", "EVR", Role.EMSP, BusinessDetails("us")),
+        ),
+        versions_url="https://node.example.com/ocpi/versions",
+        supported_versions=("2.2.1",),
+    )
+    service = TokensService(ctx)
+    assert await _put_own(service, uid="OK1") == "created"
+    before = ctx.reader.items
+    allowed = await service.authorize("OK1", "RFID", None)
+    assert allowed is not None and allowed.allowed == "ALLOWED"
+    assert ctx.reader.items - before == 1

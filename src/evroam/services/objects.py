@@ -33,6 +33,13 @@ class ObjectRules:
         self.ctx = ctx
         self.own_party_keys = {p.key for p in ctx.own_parties}
 
+    def owner_parties(self, module: ModuleId) -> list[tuple[str, str]]:
+        """The node's parties that may own objects of ``module`` (``OWNER_ROLE``), sorted:
+        where the node's own objects are written, so the only ones a lookup of the
+        node's own object needs to try."""
+        role = OWNER_ROLE[module]
+        return sorted({p.key for p in self.ctx.own_parties if p.role == role})
+
     def check_partner_owns(self, partner: Partner, key: ObjectKey) -> None:
         """A partner writes only under one of its own parties (OCPI 2.2.1 §"Client Owned
         Object Push"): anything else is refused with the mismatch named."""
@@ -48,13 +55,12 @@ class ObjectRules:
         that owns the module (``OWNER_ROLE``: a Location under the node's eMSP party, or a
         Token under its CPO party, would be served by a Sender no partner reads it
         from); a partner's data comes from that partner."""
-        role = OWNER_ROLE[module]
-        allowed = {p.key for p in self.ctx.own_parties if p.role == role}
+        allowed = self.owner_parties(module)
         if key.party not in allowed:
-            mine = ", ".join(sorted(f"{c}-{p}" for c, p in allowed)) or "none"
+            mine = ", ".join(f"{c}-{p}" for c, p in allowed) or "none"
             raise InvalidInput(
-                f"{key.country_code}-{key.party_id} is not one of this node's {role.value} "
-                f"parties ({mine})"
+                f"{key.country_code}-{key.party_id} is not one of this node's "
+                f"{OWNER_ROLE[module].value} parties ({mine})"
             )
 
     @staticmethod

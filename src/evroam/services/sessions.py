@@ -204,12 +204,12 @@ class SessionsService:
         self, partner: Partner, session_id: str, prefs: Document
     ) -> PreferencesOutcome:
         """Decide and, when ACCEPTED, store the driver's preferences for one of our
-        sessions. The session is looked up under each of the node's parties; a partner
+        sessions. The session is looked up under each of the node's CPO parties; a partner
         that did not issue the session's token (cdr_token country_code/party_id) sees it
         as unknown, a HUB partner may act for any."""
         async with self.ctx.uow() as uow:
             session: StoredObject | None = None
-            for cc, pid in sorted(self.rules.own_party_keys):
+            for cc, pid in self.rules.owner_parties(ModuleId.SESSIONS):
                 found = await uow.objects.get_for_update(
                     ModuleId.SESSIONS, ObjectKey(cc, pid, session_id)
                 )

@@ -94,8 +94,8 @@ class TariffsService:
         self, tariff_id: str, prefer: tuple[str, str] | None = None
     ) -> StoredObject | None:
         """The Sender's single-tariff read: our tariff with that id, looked up under the
-        party the caller addressed first, then under each of the node's parties."""
-        parties = sorted(self.rules.own_party_keys)
+        party the caller addressed first, then under each of the node's CPO parties."""
+        parties = self.rules.owner_parties(MODULE)
         if prefer is not None and prefer in parties:
             parties.remove(prefer)
             parties.insert(0, prefer)

@@ -211,9 +211,9 @@ class TokensService:
         parties: list[tuple[str, str]] | None = None,
     ) -> Authorization | None:
         """Decide for the own token (uid, type) under ``parties`` (the party the CPO
-        addressed), else under each own party; None when no such token exists."""
+        addressed), else under each of the node's eMSP parties; None when no such token exists."""
         stored = None
-        for cc, pid in parties or sorted(self.rules.own_party_keys):
+        for cc, pid in parties or self.rules.owner_parties(MODULE):
             # Batched with concurrent lookups (``reads.py``): the latency-critical read.
             stored = await self.ctx.reader.get(MODULE, ObjectKey(cc, pid, uid, token_type))
             if stored is not None and stored.partner_id is None:
