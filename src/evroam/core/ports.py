@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal, Protocol, Self
 
 from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.push import PushChange
 from evroam.core.types import (
     ClientInfo,
     ConnectionStatus,
@@ -178,6 +179,16 @@ class UnitOfWork(Protocol):
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...
     async def commit(self) -> None: ...
+
+
+class OutboxPort(Protocol):
+    """The push outbox as the writer sees it (``push/outbox.py``; DESIGN.md "Push and
+    outbox"). ``enqueue`` runs inside the writer's transaction, so a change and what it
+    owes every partner commit together; ``wake`` is called after that commit, so the
+    in-process worker delivers at once instead of at its next poll."""
+
+    async def enqueue(self, uow: UnitOfWork, changes: Sequence[PushChange]) -> None: ...
+    def wake(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):
