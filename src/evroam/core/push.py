@@ -49,3 +49,4 @@ class PushChange:
     path: tuple[str, ...]
     body: Document | None
     query: tuple[tuple[str, str], ...] = ()
+    audience: tuple[str, str] | None = None
