@@ -41,6 +41,11 @@ class PushChange:
     ``(("type", "RFID"),)`` for Tokens) it is also what coalesces: a later change of the
     same path merges into a pending one. ``body``: canonical OCPI 2.2.1 JSON, the whole
     object (PUT/POST) or the patch (PATCH); None for DELETE.
+
+    ``audience``: the one party ``(country_code, party_id)`` allowed to receive it, as
+    ``StoredObject.audience`` says for reading: a Session or CDR goes only to the partner
+    holding the eMSP party of its token, never to every eMSP. None: every partner
+    receiving the module.
     """
 
     module: ModuleId
