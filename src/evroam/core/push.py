@@ -15,6 +15,7 @@ an EVSE never overtakes the PUT of its Location).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from evroam.core.objects import Document, ObjectKey
@@ -55,3 +56,75 @@ class PushChange:
     body: Document | None
     query: tuple[tuple[str, str], ...] = ()
     audience: tuple[str, str] | None = None
+
+
+class OutboxState(StrEnum):
+    """Where an outbox entry is in its life (``storage/tables/outbox.py``)."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker, under a lease
+    DELIVERED = "delivered"
+    DEAD = "dead"  # refused by the partner: holds its object until retried or dropped
+    HELD = "held"  # the partner cannot receive now (reset, unregistered, SUSPENDED)
+
+
+#: States of an entry that still owe the partner something: a later entry of the same
+#: object waits while an earlier one is in any of them.
+UNFINISHED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.DEAD, OutboxState.HELD)
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    """One Receiver call owed to one partner. ``body`` is the JSON text rendered for the
+    partner's ``version`` when the entry was written; ``object_key`` orders (per partner
+    and object, in ``id`` order) and ``target`` coalesces (the path and query)."""
+
+    id: int
+    partner_id: int
+    version: str
+    module: ModuleId
+    method: PushMethod
+    path: tuple[str, ...]
+    query: tuple[tuple[str, str], ...]
+    body: str | None
+    from_party: str
+    to_party: str
+    object_key: str
+    target: str
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    held_reason: str | None = None
+    last_error: str | None = None
+    last_http_status: int | None = None
+    last_ocpi_status: int | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What one attempt of an entry came to: ``state`` DELIVERED, PENDING (a retry at
+    ``next_attempt_at``) or DEAD; the partner's answer for the operator."""
+
+    entry_id: int
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+    http_status: int | None = None
+    ocpi_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStat:
+    """The queue of one partner and module, for the operator."""
+
+    partner_id: int
+    module: ModuleId
+    pending: int = 0
+    sending: int = 0
+    dead: int = 0
+    held: int = 0
+    oldest_at: datetime | None = None  # the oldest unfinished entry's creation
+    delivered_last_minute: int = 0
