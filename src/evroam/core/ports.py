@@ -10,11 +10,18 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol, Self
 
 from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
-from evroam.core.push import PushChange
+from evroam.core.push import (
+    DeliveryResult,
+    OutboxEntry,
+    OutboxState,
+    PushChange,
+    PushMethod,
+    QueueStat,
+)
 from evroam.core.types import (
     ClientInfo,
     ConnectionStatus,
@@ -160,6 +167,42 @@ class ObjectRepository(Protocol):
         ...
 
 
+class OutboxRepository(Protocol):
+    """The push outbox's entries (``storage/repositories/outbox.py`` says how claims keep
+    per-object order and exclusivity)."""
+
+    async def pending_for(
+        self, partner_ids: Sequence[int], targets: Sequence[str]
+    ) -> list[OutboxEntry]: ...
+    async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None: ...
+    async def rewrite_many(
+        self, changes: Sequence[tuple[int, PushMethod, str | None]], now: datetime
+    ) -> None: ...
+    async def claim(
+        self, partner_id: int, now: datetime, limit: int, owner: str, lease: timedelta
+    ) -> list[OutboxEntry]: ...
+    async def settle(
+        self, results: Sequence[DeliveryResult], owner: str, now: datetime
+    ) -> None: ...
+    async def hold(self, partner_id: int, reason: str, now: datetime) -> int: ...
+    async def release(self, partner_ids: Sequence[int], now: datetime) -> int: ...
+    async def held_partners(self) -> builtins.list[int]: ...
+    async def purge_delivered(self, before: datetime, limit: int) -> int: ...
+    async def get(self, entry_id: int) -> OutboxEntry | None: ...
+    async def entries(
+        self,
+        *,
+        partner_id: int | None = None,
+        states: Sequence[OutboxState] = (),
+        module: ModuleId | None = None,
+        after_id: int | None = None,
+        limit: int = 100,
+    ) -> builtins.list[OutboxEntry]: ...
+    async def stats(self, now: datetime) -> builtins.list[QueueStat]: ...
+    async def retry(self, entry_id: int, now: datetime) -> bool: ...
+    async def drop(self, entry_id: int) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything changed through it commits together or not at all."""
 
@@ -175,6 +218,8 @@ class UnitOfWork(Protocol):
     def quirks(self) -> QuirkRepository: ...
     @property
     def objects(self) -> ObjectRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -19,6 +19,7 @@ from evroam.storage.db import SQLITE_BUSY_TIMEOUT, TX_MODE, is_busy, runs_inline
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.objects import SqlObjectRepository
+from evroam.storage.repositories.outbox import SqlOutboxRepository
 from evroam.storage.repositories.partners import SqlPartnerRepository
 from evroam.storage.repositories.party_claims import SqlPartyClaimRepository
 from evroam.storage.repositories.quirks import SqlQuirkRepository
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     client_infos: SqlClientInfoRepository
     quirks: SqlQuirkRepository
     objects: SqlObjectRepository
+    outbox: SqlOutboxRepository
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.client_infos = SqlClientInfoRepository(self.session)
         self.quirks = SqlQuirkRepository(self.session)
         self.objects = SqlObjectRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
         if not self.read_only:
             # Begin now: on SQLite this is where the write lock is taken (and waited
             # for), before anything is read.

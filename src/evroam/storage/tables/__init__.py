@@ -63,12 +63,14 @@ from evroam.storage.tables.credentials import CredentialsTokenRow  # noqa: E402
 from evroam.storage.tables.hubclientinfo import ClientInfoRow  # noqa: E402
 from evroam.storage.tables.interop import QuirkRow  # noqa: E402
 from evroam.storage.tables.objects import ObjectRow  # noqa: E402
+from evroam.storage.tables.outbox import OutboxRow  # noqa: E402
 from evroam.storage.tables.partners import PartnerRoleRow, PartnerRow, PartyClaimRow  # noqa: E402
 
 __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "ObjectRow",
+    "OutboxRow",
     "ClientInfoRow",
     "CredentialsTokenRow",
     "PartnerRoleRow",

@@ -1,0 +1,372 @@
+"""The push outbox (``outbox_message``) as core ``OutboxEntry`` objects.
+
+Statements are Core, not ORM, and set-based: enqueue writes hundreds of entries per
+transaction (one INSERT executemany, one UPDATE executemany), the worker claims and
+settles a batch at a time. The claim is where order and exclusivity are decided:
+
+* only the head of each (partner, object) queue is due: a row is claimed only when no
+  earlier row of the same partner and object is unfinished (pending, sending, dead,
+  held), so a later PATCH never overtakes an earlier PUT or PATCH, across processes;
+* on PostgreSQL the due rows are locked ``FOR UPDATE SKIP LOCKED``: two claimers never
+  take the same row and never wait for each other; on SQLite the claiming transaction
+  holds the database's write lock (``BEGIN IMMEDIATE``) and is alone anyway;
+* a claimed row gets a lease: ``next_attempt_at`` is set to its end, so a row whose
+  worker died is due again when the lease runs out (at-least-once), and results are
+  written only by the lease's owner.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from evroam.core.push import (
+    UNFINISHED,
+    DeliveryResult,
+    OutboxEntry,
+    OutboxState,
+    PushMethod,
+    QueueStat,
+)
+from evroam.core.types import ModuleId
+from evroam.storage.tables import OutboxRow
+
+_TABLE = cast(Table, OutboxRow.__table__)
+_T = _TABLE.c
+
+#: Values per IN list, well under both backends' limit of bound variables.
+_CHUNK = 500
+
+_UNFINISHED = [s.value for s in UNFINISHED]
+
+
+def _row_to_entry(r: Any) -> OutboxEntry:
+    return OutboxEntry(
+        id=r.id,
+        partner_id=r.partner_id,
+        version=r.version,
+        module=ModuleId(r.module),
+        method=PushMethod(r.method),
+        path=tuple(json.loads(r.path)),
+        query=tuple((k, v) for k, v in json.loads(r.query)),
+        body=r.body,
+        from_party=r.from_party,
+        to_party=r.to_party,
+        object_key=r.object_key,
+        target=r.target,
+        state=OutboxState(r.state),
+        attempts=r.attempts,
+        next_attempt_at=r.next_attempt_at,
+        created_at=r.created_at,
+        held_reason=r.held_reason,
+        last_error=r.last_error,
+        last_http_status=r.last_http_status,
+        last_ocpi_status=r.last_ocpi_status,
+        delivered_at=r.delivered_at,
+    )
+
+
+def _entry_to_row(e: OutboxEntry, now: datetime) -> dict[str, Any]:
+    return {
+        "partner_id": e.partner_id,
+        "version": e.version,
+        "module": e.module.value,
+        "method": e.method.value,
+        "path": json.dumps(list(e.path)),
+        "query": json.dumps([list(pair) for pair in e.query]),
+        "body": e.body,
+        "from_party": e.from_party,
+        "to_party": e.to_party,
+        "object_key": e.object_key,
+        "target": e.target,
+        "state": e.state.value,
+        "held_reason": e.held_reason,
+        "attempts": e.attempts,
+        "next_attempt_at": e.next_attempt_at,
+        "created_at": e.created_at,
+        "updated_at": now,
+    }
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self._s.get_bind().dialect.name == "postgresql"
+
+    def _lock(self, query: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
+        """Row locks on PostgreSQL; SQLite's writing transaction holds the database."""
+        if not self._postgres:
+            return query
+        return query.with_for_update(skip_locked=skip_locked, of=_TABLE)
+
+    # ------------------------------------------------------------------ enqueue
+
+    async def pending_for(
+        self, partner_ids: Sequence[int], targets: Sequence[str]
+    ) -> list[OutboxEntry]:
+        """The pending entries of these partners and targets, locked, to coalesce into.
+        In id order, so concurrent enqueues lock in one order and never deadlock."""
+        if not partner_ids or not targets:
+            return []
+        found: list[OutboxEntry] = []
+        unique = sorted(set(targets))
+        for start in range(0, len(unique), _CHUNK):
+            query = (
+                select(_TABLE)
+                .where(
+                    _T.partner_id.in_(sorted(set(partner_ids))),
+                    _T.target.in_(unique[start : start + _CHUNK]),
+                    _T.state == OutboxState.PENDING.value,
+                )
+                .order_by(_T.id)
+            )
+            rows = await self._s.execute(self._lock(query))
+            found.extend(_row_to_entry(r) for r in rows)
+        return found
+
+    async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None:
+        if entries:
+            await self._s.execute(insert(_TABLE), [_entry_to_row(e, now) for e in entries])
+
+    async def rewrite_many(
+        self, changes: Sequence[tuple[int, PushMethod, str | None]], now: datetime
+    ) -> None:
+        """Give pending entries (read with ``pending_for``) a new method and body."""
+        if not changes:
+            return
+        await self._s.execute(
+            update(_TABLE)
+            .where(_T.id == bindparam("rid"), _T.state == OutboxState.PENDING.value)
+            .values(method=bindparam("m"), body=bindparam("b"), updated_at=now),
+            [{"rid": i, "m": m.value, "b": b} for i, m, b in changes],
+        )
+
+    # ------------------------------------------------------------------ delivery
+
+    async def claim(
+        self, partner_id: int, now: datetime, limit: int, owner: str, lease: timedelta
+    ) -> list[OutboxEntry]:
+        """Due entries of one partner, each the head of its object's queue, leased to
+        ``owner`` until ``now + lease`` (see the module docstring)."""
+        earlier = _TABLE.alias("earlier")
+        e = earlier.c
+        blocked = exists().where(
+            e.partner_id == _T.partner_id,
+            e.object_key == _T.object_key,
+            e.id < _T.id,
+            e.state.in_(_UNFINISHED),
+        )
+        query = (
+            select(_TABLE)
+            .where(
+                _T.partner_id == partner_id,
+                _T.state.in_((OutboxState.PENDING.value, OutboxState.SENDING.value)),
+                _T.next_attempt_at <= now,
+                ~blocked,
+            )
+            .order_by(_T.id)
+            .limit(limit)
+        )
+        rows = (await self._s.execute(self._lock(query, skip_locked=True))).all()
+        if not rows:
+            return []
+        until = now + lease
+        ids = [r.id for r in rows]
+        for start in range(0, len(ids), _CHUNK):
+            await self._s.execute(
+                update(_TABLE)
+                .where(_T.id.in_(ids[start : start + _CHUNK]))
+                .values(
+                    state=OutboxState.SENDING.value,
+                    lease_owner=owner,
+                    lease_until=until,
+                    next_attempt_at=until,
+                    updated_at=now,
+                )
+            )
+        return [_row_to_entry(r) for r in rows]
+
+    async def settle(self, results: Sequence[DeliveryResult], owner: str, now: datetime) -> None:
+        """Record what each attempt came to; only rows still leased to ``owner`` change
+        (a row whose lease ran out may have been claimed again elsewhere)."""
+        if not results:
+            return
+        await self._s.execute(
+            update(_TABLE)
+            .where(
+                _T.id == bindparam("rid"),
+                _T.lease_owner == owner,
+                _T.state == OutboxState.SENDING.value,
+            )
+            .values(
+                state=bindparam("st"),
+                attempts=bindparam("att"),
+                next_attempt_at=bindparam("nxt"),
+                last_error=bindparam("err"),
+                last_http_status=bindparam("hs"),
+                last_ocpi_status=bindparam("os"),
+                delivered_at=bindparam("dat"),
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+            ),
+            [
+                {
+                    "rid": r.entry_id,
+                    "st": r.state.value,
+                    "att": r.attempts,
+                    "nxt": r.next_attempt_at or now,
+                    "err": r.error[:1000] if r.error else None,
+                    "hs": r.http_status,
+                    "os": r.ocpi_status,
+                    "dat": now if r.state == OutboxState.DELIVERED else None,
+                }
+                for r in results
+            ],
+        )
+
+    async def hold(self, partner_id: int, reason: str, now: datetime) -> int:
+        """Hold the partner's pending entries, saying why; how many."""
+        result = await self._s.execute(
+            update(_TABLE)
+            .where(_T.partner_id == partner_id, _T.state == OutboxState.PENDING.value)
+            .values(state=OutboxState.HELD.value, held_reason=reason[:255], updated_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def release(self, partner_ids: Sequence[int], now: datetime) -> int:
+        """Held entries of partners that can receive again become pending, due now."""
+        if not partner_ids:
+            return 0
+        result = await self._s.execute(
+            update(_TABLE)
+            .where(_T.state == OutboxState.HELD.value, _T.partner_id.in_(list(partner_ids)))
+            .values(
+                state=OutboxState.PENDING.value,
+                held_reason=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def held_partners(self) -> list[int]:
+        rows = await self._s.scalars(
+            select(_T.partner_id).where(_T.state == OutboxState.HELD.value).distinct()
+        )
+        return list(rows)
+
+    async def purge_delivered(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` entries delivered before ``before``; how many."""
+        ids = select(_T.id).where(_T.state == OutboxState.DELIVERED.value, _T.delivered_at < before)
+        victims = list(await self._s.scalars(ids.order_by(_T.id).limit(limit)))
+        if victims:
+            await self._s.execute(delete(_TABLE).where(_T.id.in_(victims)))
+        return len(victims)
+
+    # ------------------------------------------------------------------ operator
+
+    async def get(self, entry_id: int) -> OutboxEntry | None:
+        row = (await self._s.execute(select(_TABLE).where(_T.id == entry_id))).first()
+        return _row_to_entry(row) if row else None
+
+    async def entries(
+        self,
+        *,
+        partner_id: int | None = None,
+        states: Sequence[OutboxState] = (),
+        module: ModuleId | None = None,
+        after_id: int | None = None,
+        limit: int = 100,
+    ) -> list[OutboxEntry]:
+        """Entries in creation order, narrowed by partner, states and module."""
+        query = select(_TABLE)
+        if partner_id is not None:
+            query = query.where(_T.partner_id == partner_id)
+        if states:
+            query = query.where(_T.state.in_([s.value for s in states]))
+        if module is not None:
+            query = query.where(_T.module == module.value)
+        if after_id is not None:
+            query = query.where(_T.id > after_id)
+        rows = await self._s.execute(query.order_by(_T.id).limit(limit))
+        return [_row_to_entry(r) for r in rows]
+
+    async def stats(self, now: datetime) -> list[QueueStat]:
+        """Per partner and module: entries by state, the oldest unfinished one, and the
+        deliveries of the last minute."""
+        counts: dict[tuple[int, str], dict[str, Any]] = {}
+        rows = await self._s.execute(
+            select(_T.partner_id, _T.module, _T.state, func.count(), func.min(_T.created_at))
+            .where(_T.state.in_(_UNFINISHED))
+            .group_by(_T.partner_id, _T.module, _T.state)
+        )
+        for pid, module, state, count, oldest in rows:
+            slot = counts.setdefault((pid, module), {"oldest_at": None})
+            slot[state] = int(count)
+            if oldest is not None and (slot["oldest_at"] is None or oldest < slot["oldest_at"]):
+                slot["oldest_at"] = oldest
+        delivered = await self._s.execute(
+            select(_T.partner_id, _T.module, func.count())
+            .where(
+                and_(
+                    _T.state == OutboxState.DELIVERED.value,
+                    _T.delivered_at >= now - timedelta(minutes=1),
+                )
+            )
+            .group_by(_T.partner_id, _T.module)
+        )
+        for pid, module, count in delivered:
+            counts.setdefault((pid, module), {"oldest_at": None})["delivered"] = int(count)
+        out = []
+        for (pid, module), slot in sorted(counts.items()):
+            oldest = slot["oldest_at"]
+            if isinstance(oldest, str):  # SQLite's MIN() of a text column
+                oldest = datetime.fromisoformat(oldest)
+            out.append(
+                QueueStat(
+                    partner_id=pid,
+                    module=ModuleId(module),
+                    pending=slot.get(OutboxState.PENDING.value, 0),
+                    sending=slot.get(OutboxState.SENDING.value, 0),
+                    dead=slot.get(OutboxState.DEAD.value, 0),
+                    held=slot.get(OutboxState.HELD.value, 0),
+                    oldest_at=_aware(oldest),
+                    delivered_last_minute=slot.get("delivered", 0),
+                )
+            )
+        return out
+
+    async def retry(self, entry_id: int, now: datetime) -> bool:
+        """A dead entry (or a pending one waiting for its backoff) is due now."""
+        result = await self._s.execute(
+            update(_TABLE)
+            .where(
+                _T.id == entry_id,
+                _T.state.in_((OutboxState.DEAD.value, OutboxState.PENDING.value)),
+            )
+            .values(state=OutboxState.PENDING.value, next_attempt_at=now, updated_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def drop(self, entry_id: int) -> bool:
+        """Delete an entry not in flight: what it owed is given up."""
+        result = await self._s.execute(
+            delete(_TABLE).where(_T.id == entry_id, _T.state != OutboxState.SENDING.value)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
