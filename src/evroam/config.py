@@ -26,6 +26,22 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 PartyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{3}$")]
 
 
+class SyncSettings(BaseModel):
+    """Catch-up after an outage (``services/sync.py``); ``EVROAM_SYNC__<FIELD>``."""
+
+    after_offline: bool = Field(
+        default=True,
+        description="When a partner comes back from OFFLINE, pull its Sender lists once "
+        "(its modules, since it was last heard of minus the margin).",
+    )
+    margin: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds before the partner was last heard of where that pull starts "
+        "(clock skew, changes made just before the outage).",
+    )
+
+
 class PartyConfig(BaseModel):
     """One of this node's own parties, announced to partners in its credentials roles."""
 
@@ -87,6 +103,7 @@ class Settings(BaseSettings):
         le=10_000,
         description="Largest page a Sender list answers (X-Limit); larger limits are capped.",
     )
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     token_a_days: float = Field(
         default=30.0, gt=0, description="Days after which an unused token A expires."
     )

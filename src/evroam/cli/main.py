@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from evroam import __version__
 from evroam.cli import data as data_cli
 from evroam.cli import partners as partners_cli
+from evroam.cli import sync as sync_cli
 from evroam.cli.common import Command, new_app
 from evroam.config import PartyConfig, Settings
 from evroam.core.types import Role
@@ -29,6 +30,7 @@ db_app = new_app("Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(partners_cli.app, name="partners")
 app.add_typer(data_cli.app, name="data")
+app.command("sync", cls=Command)(sync_cli.sync)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

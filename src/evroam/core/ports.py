@@ -8,12 +8,12 @@ exercised with the real SQLite store and without importing a web or HTTP framewo
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, Self
 
-from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.push import (
     DeliveryResult,
     OutboxEntry,
@@ -244,8 +244,32 @@ class UnitOfWorkFactory(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PulledObject:
+    """One valid object of a partner's Sender list in canonical form: what the Receiver
+    route would hand its service, had the partner pushed it (``services/sync.py``)."""
+
+    key: ObjectKey
+    document: Document
+    last_updated: datetime
+    #: CDRs: the party (``CC-PID``) whose token the CDR charged, the one that may read it.
+    audience: str | None = None
+
+
+@dataclass(slots=True)
+class PulledPage:
+    """One page of a partner's Sender list: its valid objects, and for every item that is
+    not a valid object of the module, why (``item 3: address: Field required``).
+    ``total`` is the partner's ``X-Total-Count`` (digest §1.7), when it sent one."""
+
+    objects: list[PulledObject] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    total: int | None = None
+
+
 class PartnerApi(Protocol):
-    """Outbound calls of the configuration modules (versions, credentials).
+    """Outbound calls of the configuration modules (versions, credentials), and the
+    pull of a functional module's Sender list (``pull``, for ``services/sync.py``).
 
     Implementations raise ``PartnerUnreachable`` for anything that is not a usable answer
     (network error, HTTP error, non-OCPI body, OCPI error status).
@@ -264,3 +288,16 @@ class PartnerApi(Protocol):
         self, url: str, token: str, version: str, credentials: Credentials
     ) -> Credentials: ...
     async def delete_credentials(self, url: str, token: str, version: str) -> None: ...
+    def pull(
+        self,
+        partner: Partner,
+        module: ModuleId,
+        ours: tuple[str, str],
+        date_from: datetime | None = None,
+    ) -> AsyncIterator[PulledPage]:
+        """Every page of the partner's Sender list of ``module`` (its version's SENDER
+        endpoint), following ``Link`` to the end, only objects with ``last_updated`` at or
+        after ``date_from`` when given. ``ours``: the party the routing headers name as
+        the caller. An invalid item is reported in its page, never raised; a partner
+        that offers no such Sender raises ``MissingEndpoints``."""
+        ...

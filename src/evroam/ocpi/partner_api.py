@@ -1,4 +1,5 @@
-"""The PartnerApi port, implemented over OCPI HTTP: versions, details and credentials calls.
+"""The PartnerApi port, implemented over OCPI HTTP: versions, details and credentials calls,
+and the pull of a functional module's Sender list (``pull``, for ``evroam sync``).
 
 Parses the partner's answers strictly enough to be safe (URLs, tokens, roles) and turns
 every failure into the core's ``PartnerUnreachable`` with a message an operator can act on.
@@ -6,18 +7,44 @@ every failure into the core's ``PartnerUnreachable`` with a message an operator 
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
 
-from evroam.core.errors import NoMutualVersion, PartnerRefused, PartnerUnreachable
-from evroam.core.ports import Credentials, VersionRef
-from evroam.core.types import Endpoint, InterfaceRole, ModuleId
+from evroam.core.errors import (
+    InvalidInput,
+    MissingEndpoints,
+    NoMutualVersion,
+    NotRegistered,
+    PartnerRefused,
+    PartnerUnreachable,
+)
+from evroam.core.objects import ObjectKey
+from evroam.core.ports import Credentials, PulledObject, PulledPage, VersionRef
+from evroam.core.types import Endpoint, InterfaceRole, ModuleId, Partner
 from evroam.ocpi.common.client import OcpiClient, PartnerError
 from evroam.ocpi.common.envelope import describe_validation_error
+from evroam.ocpi.common.functional import FROM_CC, FROM_PID, TO_CC, TO_PID
 from evroam.ocpi.common.module import CredentialsClient
+from evroam.ocpi.common.pagination import next_link
+from evroam.ocpi.common.timeutil import format_datetime
 from evroam.ocpi.common.versions_models import VersionDetailsModel, VersionModel
+from evroam.ocpi.v2_2_1.cdrs.convert import to_stored as cdr_to_stored
+from evroam.ocpi.v2_2_1.cdrs.models import ReceivedCDR
+from evroam.ocpi.v2_2_1.locations.convert import to_document as location_document
+from evroam.ocpi.v2_2_1.locations.models import Location
+from evroam.ocpi.v2_2_1.sessions.convert import to_document as session_document
+from evroam.ocpi.v2_2_1.sessions.models import Session
+from evroam.ocpi.v2_2_1.tariffs.convert import key_of as tariff_key
+from evroam.ocpi.v2_2_1.tariffs.convert import parse_tariff
+from evroam.ocpi.v2_2_1.tariffs.convert import to_document as tariff_document
+from evroam.ocpi.v2_2_1.tokens.convert import to_document as token_document
+from evroam.ocpi.v2_2_1.tokens.convert import token_key
+from evroam.ocpi.v2_2_1.tokens.models import Token
 from evroam.ocpi.versions import canonical, package
 
 
@@ -130,3 +157,161 @@ class OcpiPartnerApi:
     async def delete_credentials(self, url: str, token: str, version: str) -> None:
         _, encode = credentials_client(version)
         await self._call("DELETE", url, token, encode=encode)
+
+    # -- the pull of a Sender list (``services/sync.py``) --------------------------------
+
+    async def pull(
+        self,
+        partner: Partner,
+        module: ModuleId,
+        ours: tuple[str, str],
+        date_from: datetime | None = None,
+    ) -> AsyncIterator[PulledPage]:
+        """Every page of the partner's Sender list of ``module``, each item validated on
+        its own (see ``PULL_PARSERS``). The pages are read here rather than through the
+        module clients' page readers: those stop at the first invalid item (Locations,
+        Tokens) or drop it silently (CDRs), and a catch-up must store the rest and say
+        which item was refused and why; and the progress shown wants ``X-Total-Count``.
+        """
+        parse = PULL_PARSERS.get((partner.version or "", module))
+        if parse is None:
+            raise MissingEndpoints(
+                f"pulling {module.value} over OCPI {partner.version or '(none)'} is not "
+                "supported (2.2.1 only)"
+            )
+        ep = partner.endpoint(module, InterfaceRole.SENDER)
+        if ep is None:
+            raise MissingEndpoints(f"partner {partner.label} offers no {module.value} Sender")
+        if not partner.token_out:
+            raise NotRegistered(f"partner {partner.label} is not registered")
+        params: dict[str, str] = {}
+        if date_from is not None or module == ModuleId.SESSIONS:
+            # Sessions lists require date_from (mod_sessions §"CPO Interface"): "from the
+            # beginning" when the operator gave none.
+            params["date_from"] = format_datetime(date_from or EPOCH)
+        routing = {FROM_CC: ours[0], FROM_PID: ours[1]}
+        theirs = _their_party(partner, module)
+        if theirs is not None:
+            routing |= {TO_CC: theirs[0], TO_PID: theirs[1]}
+        next_url: str | None = ep.url
+        seen: set[str] = set()
+        position = 0
+        while next_url is not None:
+            if next_url in seen or len(seen) >= MAX_PULL_PAGES:
+                raise PartnerUnreachable(f"GET {next_url}: the Link headers do not come to an end")
+            seen.add(next_url)
+            try:
+                answer = await self.client.request(
+                    "GET",
+                    next_url,
+                    partner.token_out,
+                    partner=self._who(next_url),
+                    params=params if len(seen) == 1 else None,
+                    routing=routing,
+                )
+            except PartnerError as exc:
+                answered = exc.http_status is not None and exc.http_status < 500
+                if answered and (exc.ocpi_status is not None or exc.http_status in (401, 403)):
+                    raise PartnerRefused(str(exc)) from exc
+                raise PartnerUnreachable(str(exc)) from exc
+            if not isinstance(answer.data, list):
+                raise PartnerUnreachable(f"GET {next_url}: data is not a list")
+            page = PulledPage(total=_count(answer.headers.get("x-total-count")))
+            for item in answer.data:
+                try:
+                    page.objects.append(parse(item))
+                except (ValueError, InvalidInput) as exc:
+                    page.invalid.append(_shorten(f"item {position}{_item_id(item)}: {exc}"))
+                position += 1
+            yield page
+            link = next_link(answer.headers.get("link"))
+            next_url = urljoin(answer.url, link) if link and answer.data else None
+            if next_url is not None and urlsplit(next_url)[:2] != urlsplit(ep.url)[:2]:
+                # Never hand our token to another host because a partner's Link says so.
+                raise PartnerUnreachable(f"GET {ep.url}: Link leads to another host")
+
+
+#: The most pages one pull follows: a partner whose Link never ends cannot hold us forever.
+MAX_PULL_PAGES = 100_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _their_party(partner: Partner, module: ModuleId) -> tuple[str, str] | None:
+    """The partner's party the routing headers address: one of the role that owns the
+    module's objects (digest §1.6), else its first."""
+    owner = "EMSP" if module == ModuleId.TOKENS else "CPO"
+    for party in partner.roles:
+        if party.role.value == owner:
+            return party.key
+    return partner.roles[0].key if partner.roles else None
+
+
+def _count(raw: str | None) -> int | None:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _item_id(item: Any) -> str:
+    """The id a refused item names itself by, when it has one (shown to the operator)."""
+    if isinstance(item, dict):
+        for field in ("id", "uid"):
+            if isinstance(item.get(field), str | int):
+                return f" ({field} {str(item[field])[:40]!r})"
+    return ""
+
+
+def _shorten(reason: str, limit: int = 300) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
+def _validated(model: type[Any], item: Any) -> Any:
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        raise ValueError(describe_validation_error(exc)) from None
+
+
+def _location(item: Any) -> PulledObject:
+    loc = _validated(Location, item)
+    doc = location_document(loc)
+    key = ObjectKey(loc.country_code, loc.party_id, loc.id)
+    return PulledObject(key, doc, loc.last_updated)
+
+
+def _tariff(item: Any) -> PulledObject:
+    tariff = parse_tariff(item)
+    return PulledObject(tariff_key(tariff), tariff_document(tariff), tariff.last_updated)
+
+
+def _session(item: Any) -> PulledObject:
+    session = _validated(Session, item)
+    key = ObjectKey(session.country_code, session.party_id, session.id)
+    return PulledObject(key, session_document(session), session.last_updated)
+
+
+def _token(item: Any) -> PulledObject:
+    token = _validated(Token, item)
+    doc = token_document(token)
+    return PulledObject(token_key(doc), doc, token.last_updated)
+
+
+def _cdr(item: Any) -> PulledObject:
+    cdr = _validated(ReceivedCDR, item)
+    stored = cdr_to_stored(cdr)
+    doc = json.loads(stored.document_json)
+    return PulledObject(stored.key, doc, stored.last_updated, audience=stored.audience)
+
+
+#: How one item of a pulled Sender list becomes a ``PulledObject`` (``ValueError`` or
+#: ``InvalidInput`` naming the bad field otherwise), per (version, module): the same wire
+#: models and conversions the module's Receiver route applies to a pushed object.
+PULL_PARSERS: dict[tuple[str, ModuleId], Callable[[Any], PulledObject]] = {
+    ("2.2.1", ModuleId.LOCATIONS): _location,
+    ("2.2.1", ModuleId.TARIFFS): _tariff,
+    ("2.2.1", ModuleId.SESSIONS): _session,
+    ("2.2.1", ModuleId.TOKENS): _token,
+    ("2.2.1", ModuleId.CDRS): _cdr,
+}

@@ -10,6 +10,7 @@ from evroam.services.directory import PartnerDirectory
 from evroam.services.handshake import Handshake
 from evroam.services.lifecycle import PartnerLifecycle
 from evroam.services.liveness import Liveness
+from evroam.services.sync import CatchUpLiveness, SyncSchedule, SyncService
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +21,19 @@ class PartnerServices:
     lifecycle: PartnerLifecycle
     liveness: Liveness
     client_info: ClientInfoService
+    sync: SyncService
 
     @classmethod
-    def create(cls, ctx: PartnerContext) -> PartnerServices:
+    def create(cls, ctx: PartnerContext, sync: SyncSchedule | None = None) -> PartnerServices:
+        """``sync``: the catch-up schedule (``services/sync.py``); None: none."""
+        syncs = SyncService(ctx, sync)
+        liveness = CatchUpLiveness(ctx, syncs) if syncs.schedule.after_offline else Liveness(ctx)
         return cls(
             ctx,
             PartnerDirectory(ctx),
             Handshake(ctx),
             PartnerLifecycle(ctx),
-            Liveness(ctx),
+            liveness,
             ClientInfoService(ctx),
+            syncs,
         )

@@ -38,6 +38,7 @@ from evroam.ocpi.versions import VERSIONS
 from evroam.services.context import PartnerContext
 from evroam.services.liveness import Liveness
 from evroam.services.partner_services import PartnerServices
+from evroam.services.sync import SyncSchedule
 from evroam.services.tokens import TokensService, load_authorization_hook
 from evroam.storage.db import create_engine, session_factory, upgrade_async
 from evroam.storage.uow import SqlUnitOfWorkFactory
@@ -136,7 +137,11 @@ def create_app(settings: Settings) -> Edges:
                 tokens_changed=cache.clear,
                 token_a_ttl=timedelta(days=settings.token_a_days),
                 max_registration_attempts=settings.max_registration_attempts,
-            )
+            ),
+            SyncSchedule(
+                after_offline=settings.sync.after_offline,
+                margin=timedelta(seconds=settings.sync.margin),
+            ),
         )
         await services.handshake.resolve_interrupted()
         ocpi_app.state.ocpi = OcpiContext(settings, services, Authenticator(uow, cache))
@@ -164,6 +169,7 @@ def create_app(settings: Settings) -> Edges:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await services.sync.close()
             await http.aclose()
             await engine.dispose()
 

@@ -22,7 +22,7 @@ from evroam import __version__
 from evroam.config import Settings
 from evroam.core.credentials_tokens import secrets_equal
 from evroam.ocpi.common.limits import BodyLimitMiddleware
-from evroam.web.admin import cdrs, locations, partners, sessions, tariffs, tokens
+from evroam.web.admin import cdrs, locations, partners, sessions, sync, tariffs, tokens
 from evroam.web.admin.context import AdminDep, get_admin_context
 from evroam.web.admin.errors import AdminUnauthorized, install_handlers
 
@@ -80,6 +80,7 @@ def build_admin_app(settings: Settings) -> FastAPI:
     guarded = [Depends(require_admin)]
     app.include_router(_node_router(), dependencies=guarded)
     app.include_router(partners.router, dependencies=guarded)
+    app.include_router(sync.router, dependencies=guarded)
     app.include_router(tokens.router, dependencies=guarded)
     app.include_router(sessions.router, dependencies=guarded)
     app.include_router(locations.router, dependencies=guarded)
