@@ -60,6 +60,38 @@ class PartyConfig(BaseModel):
         )
 
 
+class PushSettings(BaseModel):
+    """The push outbox's delivery (``push/worker.py``); ``EVROAM_PUSH__<FIELD>``."""
+
+    worker: bool = Field(
+        default=True,
+        description="Deliver inside 'evroam serve'; off when only 'evroam worker' "
+        "processes deliver.",
+    )
+    poll_interval: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between looks at the queue when idle."
+    )
+    batch_size: int = Field(default=200, ge=1, le=5000, description="Entries per claim.")
+    concurrency: int = Field(default=16, ge=1, le=256, description="Calls in flight per partner.")
+    lease: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a claimed entry is a worker's; then another may send it.",
+    )
+    backoff_base: float = Field(default=1.0, gt=0, description="First retry delay, seconds.")
+    backoff_max: float = Field(default=300.0, gt=0, description="Longest retry delay, seconds.")
+    max_attempts: int = Field(
+        default=0, ge=0, description="Attempts before an entry is a dead letter; 0 = never."
+    )
+    offline_after: int = Field(
+        default=5, ge=1, description="Consecutive failed deliveries that make a partner OFFLINE."
+    )
+    retention_hours: float = Field(
+        default=24.0, ge=0, description="Hours delivered entries are kept for the operator."
+    )
+    purge_batch: int = Field(default=500, ge=1, description="Entries deleted per statement.")
+
+
 DEFAULT_PARTIES = [PartyConfig(country_code="NL", party_id="EVR", role=Role.CPO)]
 
 
@@ -118,6 +150,7 @@ class Settings(BaseSettings):
     partner_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to wait for a partner's answer."
     )
+    push: PushSettings = Field(default_factory=PushSettings)
     auto_migrate: bool = True
     log_level: str = "info"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from evroam.core.errors import MissingEndpoints, NotRegistered
-from evroam.core.ports import Credentials, PartnerApi, UnitOfWorkFactory
+from evroam.core.ports import Credentials, OutboxPort, PartnerApi, UnitOfWorkFactory
 from evroam.core.rules import pick_version, pin_version
 from evroam.core.types import ConnectionStatus, Endpoint, ModuleId, Partner, Party
 from evroam.services.reads import ObjectReader
@@ -53,6 +53,9 @@ class PartnerContext:
     clock: Callable[[], datetime] = field(default=utcnow)
     token_a_ttl: timedelta = timedelta(days=30)
     max_registration_attempts: int = 5
+    #: The push outbox (``push/outbox.py``): the writer enqueues what partners are owed
+    #: in its transaction and wakes it after the commit. None: nothing is pushed.
+    outbox: OutboxPort | None = None
     #: Group commit of functional objects (``writes.py``): one per context, so changes of
     #: every module and every request share its batches.
     writer: ObjectWriter = field(init=False)

@@ -35,6 +35,8 @@ from evroam.ocpi.common.destination import DestinationPolicy, GuardedTransport
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.partner_api import OcpiPartnerApi
 from evroam.ocpi.versions import VERSIONS
+from evroam.push.outbox import Outbox
+from evroam.push.worker import PushWorker
 from evroam.services.context import PartnerContext
 from evroam.services.liveness import Liveness
 from evroam.services.partner_services import PartnerServices
@@ -127,16 +129,19 @@ def create_app(settings: Settings) -> Edges:
         deviations = DeviationLog(uow)
         await deviations.load()
         cache = AuthCache()
+        client = OcpiClient(http, deviations)
+        outbox = Outbox()
         services = PartnerServices.create(
             PartnerContext(
                 uow=uow,
-                api=OcpiPartnerApi(OcpiClient(http, deviations)),
+                api=OcpiPartnerApi(client),
                 own_parties=tuple(settings.own_parties),
                 versions_url=f"{settings.base_url}/ocpi/versions",
                 supported_versions=tuple(sort_versions(VERSIONS)),
                 tokens_changed=cache.clear,
                 token_a_ttl=timedelta(days=settings.token_a_days),
                 max_registration_attempts=settings.max_registration_attempts,
+                outbox=outbox,
             ),
             SyncSchedule(
                 after_offline=settings.sync.after_offline,
@@ -152,6 +157,11 @@ def create_app(settings: Settings) -> Edges:
         if admin_app is not None:
             admin_app.state.admin = AdminContext(settings, services)
         app.state.services = services
+        # Delivery of the push outbox; woken by the writer's commits (push/worker.py).
+        push_worker = PushWorker(uow, client, settings.push, on_status_change=cache.clear)
+        outbox.on_wake(push_worker.wake)
+        app.state.push_worker = push_worker
+        push_task = asyncio.create_task(push_worker.run()) if settings.push.worker else None
         _log_start(settings)
         task = None
         if settings.liveness_interval > 0:
@@ -165,6 +175,9 @@ def create_app(settings: Settings) -> Edges:
         try:
             yield
         finally:
+            if push_task is not None:
+                push_task.cancel()
+                await asyncio.gather(push_task, return_exceptions=True)
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

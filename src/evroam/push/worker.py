@@ -1,0 +1,386 @@
+"""Delivery of the push outbox: claim due entries, call the partner, record the answer.
+
+One ``PushWorker`` runs in ``evroam serve`` (a lifespan task) and in each ``evroam
+worker`` process; any number share one database. What keeps them correct is the claim
+(``storage/repositories/outbox.py``): only the head of each partner's object queue is
+due, claimed rows are leased to one worker, PostgreSQL skips rows another claimer holds.
+So:
+
+* per object, strictly in order, across processes: an entry is sent only when every
+  earlier entry of the same partner and object is delivered (a dead letter holds the
+  ones after it until an operator retries or drops it);
+* partners in parallel: each has its own loop (claim a batch, send it with up to
+  ``concurrency`` calls in flight, settle it in one transaction), so a slow or dead
+  partner never delays another; entries of one batch are different objects, so sending
+  them side by side keeps the order;
+* at-least-once: a worker that dies mid-batch leaves leased rows, due again when the
+  lease runs out. PUT and PATCH are idempotent and receivers keep the newer
+  ``last_updated``, so a second delivery is harmless; while processes are healthy none
+  happens (the lease owner alone settles a row).
+
+The partner's status follows delivery: CONNECTED with ``last_connection`` on a success,
+OFFLINE after ``offline_after`` failures in a row with no answer (timeouts, refused
+connections, 5xx). A partner that cannot receive (reset, unregistered, SUSPENDED) gets
+nothing: its pending entries are held with the reason, and pending again when it can.
+
+``wake()`` is called after the writer's commit: the partner loops look at once instead
+of at their next poll. Clock and randomness are injected, so tests drive backoff and
+leases without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from evroam.config import PushSettings
+from evroam.core.ports import UnitOfWork, UnitOfWorkFactory
+from evroam.core.push import DeliveryResult, OutboxEntry, OutboxState
+from evroam.core.types import ConnectionStatus, InterfaceRole, Partner
+from evroam.ocpi.common.client import DestinationRefused, OcpiClient, PartnerError
+from evroam.ocpi.common.functional import FROM_CC, FROM_PID, TO_CC, TO_PID
+from evroam.ocpi.versions import VERSIONS, package
+from evroam.push.outbox import RENDERERS
+from evroam.push.retry import Backoff, Verdict, classify
+
+log = logging.getLogger("evroam.push")
+
+#: How often delivered entries past their retention are looked for.
+PURGE_EVERY = timedelta(minutes=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def why_not(partner: Partner) -> str | None:
+    """Why the partner cannot receive pushes now, or None when it can."""
+    if partner.status == ConnectionStatus.SUSPENDED:
+        return "partner is SUSPENDED (unregistered)"
+    if partner.registered_at is None:
+        return "partner is not registered (reset, or registration not finished)"
+    if not partner.token_out:
+        return "no token to call the partner with"
+    if partner.version not in RENDERERS or partner.version not in VERSIONS:
+        return f"partner speaks OCPI {partner.version}, which the node does not push in"
+    return None
+
+
+def _url(base: str, parts: Sequence[str]) -> str:
+    # URL templates drop or keep the trailing slash (digest §7.13): join with one "/".
+    return "/".join([base.rstrip("/"), *(quote(p, safe="") for p in parts)])
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    result: DeliveryResult
+    #: True: the partner answered usefully; False: no answer (counts toward OFFLINE);
+    #: None: neither (our side refused to call, or the partner refused the entry).
+    contact: bool | None
+    auth_refused: bool = False
+
+
+class PushWorker:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        client: OcpiClient,
+        settings: PushSettings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rand: Callable[[], float] = random.random,
+        owner: str | None = None,
+        on_status_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._uow = uow
+        self._client = client
+        self.settings = settings
+        self._clock = clock
+        self._rand = rand
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._backoff = Backoff(settings.backoff_base, settings.backoff_max)
+        self._lease = timedelta(seconds=settings.lease)
+        self._on_status_change = on_status_change
+        self._partners: dict[int, Partner] = {}
+        self._failures: dict[int, int] = {}
+        self._events: dict[int, asyncio.Event] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._supervisor = asyncio.Event()
+        self._purged_at: datetime | None = None
+        #: Counters for the operator and benchmarks.
+        self.delivered = 0
+        self.attempts = 0
+
+    # ------------------------------------------------------------------ control
+
+    def wake(self) -> None:
+        """Look at the queue now (called after a commit that enqueued)."""
+        for event in self._events.values():
+            event.set()
+        self._supervisor.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled: one loop per partner that can receive, refreshed
+        every poll interval; delivered entries past retention purged every minute."""
+        try:
+            while True:
+                self._supervisor.clear()
+                try:
+                    await self.refresh()
+                    await self.purge_if_due()
+                except Exception:  # the database may be away a moment: try again
+                    log.exception("push: refreshing the partners failed")
+                for pid in self._partners:
+                    task = self._tasks.get(pid)
+                    if task is None or task.done():
+                        self._events.setdefault(pid, asyncio.Event())
+                        self._tasks[pid] = asyncio.create_task(
+                            self._partner_loop(pid), name=f"push-partner-{pid}"
+                        )
+                for pid in [p for p in self._tasks if p not in self._partners]:
+                    self._tasks.pop(pid).cancel()
+                    self._events.pop(pid, None)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._supervisor.wait(), self.settings.poll_interval * 5)
+        finally:
+            tasks = list(self._tasks.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._tasks.clear()
+
+    async def _partner_loop(self, partner_id: int) -> None:
+        event = self._events[partner_id]
+        while True:
+            event.clear()
+            partner = self._partners.get(partner_id)
+            if partner is None:
+                return
+            try:
+                sent = await self.deliver(partner)
+            except Exception:
+                log.exception("push: delivery to partner %s failed", partner.label)
+                sent = 0
+            if sent:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), self.settings.poll_interval)
+
+    async def run_once(self) -> int:
+        """One round for every partner (tests and benchmarks drive this): entries tried."""
+        partners = await self.refresh()
+        counts = await asyncio.gather(*(self.deliver(p) for p in partners))
+        return sum(counts)
+
+    # ------------------------------------------------------------------ partners
+
+    async def refresh(self) -> list[Partner]:
+        """Read the partners: hold the pending entries of those that cannot receive,
+        release the held entries of those that can again."""
+        now = self._clock()
+        async with self._uow() as uow:
+            partners = await uow.partners.list()
+            held = set(await uow.outbox.held_partners())
+            able: list[Partner] = []
+            for partner in partners:
+                reason = why_not(partner)
+                if reason is None:
+                    able.append(partner)
+                elif await uow.outbox.hold(partner.id, reason, now):
+                    log.info("push: entries for partner %s held: %s", partner.label, reason)
+            released = await uow.outbox.release([p.id for p in able if p.id in held], now)
+            await uow.commit()
+        if released:
+            log.info("push: %d held entries pending again", released)
+        self._partners = {p.id: p for p in able}
+        return able
+
+    async def purge_if_due(self) -> int:
+        """Delete delivered entries older than the retention, in small transactions."""
+        now = self._clock()
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return 0
+        self._purged_at = now
+        before = now - timedelta(hours=self.settings.retention_hours)
+        total = 0
+        while True:
+            async with self._uow() as uow:
+                n = await uow.outbox.purge_delivered(before, self.settings.purge_batch)
+                await uow.commit()
+            total += n
+            if n < self.settings.purge_batch:
+                return total
+            await asyncio.sleep(0)  # let requests in between batches
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, partner: Partner) -> int:
+        """Claim a batch of the partner's due entries, send them, settle them; how many."""
+        now = self._clock()
+        async with self._uow() as uow:
+            batch = await uow.outbox.claim(
+                partner.id, now, self.settings.batch_size, self.owner, self._lease
+            )
+            await uow.commit()
+        if not batch:
+            return 0
+        limit = asyncio.Semaphore(self.settings.concurrency)
+
+        async def one(entry: OutboxEntry) -> _Attempt:
+            async with limit:
+                return await self._send(partner, entry)
+
+        attempts = await asyncio.gather(*(one(e) for e in batch))
+        now = self._clock()
+        async with self._uow() as uow:
+            results = [a.result for a in attempts]
+            if any(a.auth_refused for a in attempts):
+                results = await self._recheck_auth(uow, partner, attempts, now)
+            await uow.outbox.settle(results, self.owner, now)
+            changed = await self._follow_status(uow, partner, attempts, now)
+            await uow.commit()
+        self.attempts += len(batch)
+        self.delivered += sum(1 for r in results if r.state == OutboxState.DELIVERED)
+        if changed:
+            self._on_status_change()
+        return len(batch)
+
+    async def _send(self, partner: Partner, entry: OutboxEntry) -> _Attempt:
+        attempts = entry.attempts + 1
+        endpoint = partner.endpoint(entry.module.value, InterfaceRole.RECEIVER)
+        if endpoint is None or endpoint.role != InterfaceRole.RECEIVER:
+            return self._dead(entry, f"the partner offers no {entry.module.value} Receiver")
+        routing = {
+            FROM_CC: entry.from_party[:2],
+            FROM_PID: entry.from_party[3:],
+            TO_CC: entry.to_party[:2],
+            TO_PID: entry.to_party[3:],
+        }
+        http_status: int | None
+        ocpi_status: int | None
+        error: str | None = None
+        try:
+            answer = await self._client.request(
+                entry.method.value,
+                _url(endpoint.url, entry.path),
+                partner.token_out or "",
+                partner=partner.label,
+                json_body=None if entry.body is None else json.loads(entry.body),
+                params=dict(entry.query) or None,
+                routing=routing,
+                encode=bool(package(entry.version).TOKEN_BASE64),
+            )
+            http_status, ocpi_status = answer.http_status, answer.status_code
+        except DestinationRefused as exc:
+            return self._dead(entry, str(exc))
+        except PartnerError as exc:
+            http_status, ocpi_status, error = exc.http_status, exc.ocpi_status, str(exc)
+        except Exception as exc:  # a fault of ours: keep the entry, try again later
+            log.exception("push: sending entry %d failed", entry.id)
+            http_status, ocpi_status = None, None
+            error = f"not sent: {type(exc).__name__}"
+        verdict = classify(http_status, ocpi_status, attempts=attempts)
+        max_attempts = self.settings.max_attempts
+        if verdict == Verdict.RETRY and max_attempts and attempts >= max_attempts:
+            verdict = Verdict.DEAD
+            error = f"gave up after {attempts} attempts: {error}"
+        answered = http_status is not None and http_status < 500 and ocpi_status is not None
+        return _Attempt(
+            self._result(entry, verdict, attempts, error, http_status, ocpi_status),
+            contact=True if verdict == Verdict.DELIVERED else (None if answered else False),
+            auth_refused=http_status in (401, 403),
+        )
+
+    def _result(
+        self,
+        entry: OutboxEntry,
+        verdict: Verdict,
+        attempts: int,
+        error: str | None,
+        http_status: int | None,
+        ocpi_status: int | None,
+    ) -> DeliveryResult:
+        now = self._clock()
+        if verdict == Verdict.DELIVERED:
+            return DeliveryResult(
+                entry.id, OutboxState.DELIVERED, attempts, now, None, http_status, ocpi_status
+            )
+        if verdict == Verdict.DEAD:
+            log.warning("push: entry %d dead: %s", entry.id, error)
+            return DeliveryResult(
+                entry.id, OutboxState.DEAD, attempts, now, error, http_status, ocpi_status
+            )
+        delay = timedelta(seconds=self._backoff.delay(attempts, self._rand))
+        return DeliveryResult(
+            entry.id, OutboxState.PENDING, attempts, now + delay, error, http_status, ocpi_status
+        )
+
+    def _dead(self, entry: OutboxEntry, error: str) -> _Attempt:
+        result = self._result(entry, Verdict.DEAD, entry.attempts + 1, error, None, None)
+        return _Attempt(result, contact=None)
+
+    async def _recheck_auth(
+        self, uow: UnitOfWork, partner: Partner, attempts: Sequence[_Attempt], now: datetime
+    ) -> list[DeliveryResult]:
+        """A token refused because the partner's token changed while we sent (a
+        credentials rotation): retried, whatever the attempt count."""
+        fresh = await uow.partners.get(partner.id)
+        rotated = fresh is not None and fresh.token_out != partner.token_out
+        if rotated and fresh is not None:
+            self._partners[partner.id] = fresh
+        out = []
+        for a in attempts:
+            r = a.result
+            if a.auth_refused and rotated and r.state == OutboxState.DEAD:
+                r = DeliveryResult(
+                    r.entry_id,
+                    OutboxState.PENDING,
+                    r.attempts,
+                    now,
+                    r.error,
+                    r.http_status,
+                    r.ocpi_status,
+                )
+            out.append(r)
+        return out
+
+    async def _follow_status(
+        self, uow: UnitOfWork, partner: Partner, attempts: Sequence[_Attempt], now: datetime
+    ) -> bool:
+        """CONNECTED (and ``last_connection``) on a success; OFFLINE after
+        ``offline_after`` failures in a row without an answer. True if it changed."""
+        if any(a.contact is True for a in attempts):
+            self._failures[partner.id] = 0
+            fresh = await uow.partners.get_for_update(partner.id)
+            if fresh is None or not fresh.registered:
+                return False
+            await uow.partners.touch(partner.id, now, ConnectionStatus.CONNECTED)
+            if fresh.status != ConnectionStatus.CONNECTED:
+                log.info("partner %s is back online (push delivered)", partner.label)
+                return True
+            return False
+        failures = sum(1 for a in attempts if a.contact is False)
+        if not failures:
+            return False
+        count = self._failures.get(partner.id, 0) + failures
+        self._failures[partner.id] = count
+        if count < self.settings.offline_after:
+            return False
+        fresh = await uow.partners.get_for_update(partner.id)
+        if fresh is None or not fresh.registered or fresh.status == ConnectionStatus.OFFLINE:
+            return False
+        fresh.status = ConnectionStatus.OFFLINE
+        fresh.status_changed_at = fresh.updated_at = now
+        await uow.partners.save(fresh)
+        log.warning("partner %s is offline: %d pushes in a row failed", partner.label, count)
+        return True
