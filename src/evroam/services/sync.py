@@ -178,6 +178,8 @@ class SyncService:
         self.cdrs = CdrService(ctx)
         self.tokens = TokensService(ctx)
         self._jobs: dict[str, SyncJob] = {}
+        #: Partners seen OFFLINE, as they were then (``reconcile``), until caught up.
+        self._offline: dict[int, Partner] = {}
 
     # -- what to sync ------------------------------------------------------------------
 
@@ -422,6 +424,7 @@ class SyncService:
     async def after_offline(self, before: Partner) -> SyncJob | None:
         """The partner, OFFLINE as ``before`` shows it, is CONNECTED again: start the
         catch-up once (none when the schedule is off or one runs already)."""
+        self._offline.pop(before.id, None)
         if not self.schedule.after_offline:
             return None
         since = self.catch_up_since(before)
@@ -435,14 +438,35 @@ class SyncService:
         log.info("partner %s is back: catch-up sync since %s (job %s)", before.label, since, job.id)
         return job
 
+    async def reconcile(self) -> list[SyncJob]:
+        """Catch up partners seen OFFLINE before and CONNECTED now, whatever made them so
+        (the push worker marks a partner CONNECTED on its own, without ``Liveness``), and
+        remember those OFFLINE now, as they are (their last contact before the outage).
+        Run on every tick of the liveness loop; after a restart, its first run finds the
+        partners still OFFLINE."""
+        async with self.ctx.uow(read_only=True) as uow:
+            partners = await uow.partners.list()
+        started: list[SyncJob] = []
+        for partner in partners:
+            if not partner.registered:
+                self._offline.pop(partner.id, None)
+            elif partner.status == ConnectionStatus.OFFLINE:
+                self._offline.setdefault(partner.id, partner)
+            elif partner.status == ConnectionStatus.CONNECTED and partner.id in self._offline:
+                job = await self.after_offline(self._offline[partner.id])
+                if job is not None:
+                    started.append(job)
+        return started
+
 
 class CatchUpLiveness(Liveness):
     """Liveness that also starts the catch-up sync when a partner comes back from OFFLINE.
 
-    Every way a partner is found CONNECTED again (our ping answered, it called us, a
-    delivery went through) passes through ``record_contact``; only there is the status
-    it had before known. The extra read happens only on successful contact, which the
-    callers already throttle."""
+    A partner found CONNECTED again by our ping or by its own call passes through
+    ``record_contact``, where the status it had before is read: the catch-up starts at
+    once. The extra read happens only on successful contact, which the callers already
+    throttle. Every ``check`` (each tick of the liveness loop) also runs
+    :meth:`SyncService.reconcile`, for partners brought back another way."""
 
     def __init__(self, ctx: PartnerContext, sync: SyncService) -> None:
         super().__init__(ctx)
@@ -463,3 +487,11 @@ class CatchUpLiveness(Liveness):
             await self.sync.after_offline(before)
         except Exception:  # contact is recorded; a failing catch-up must not undo that
             log.exception("catch-up sync of %s could not start", before.label)
+
+    async def check(self, silence: timedelta) -> dict[int, ConnectionStatus]:
+        results = await super().check(silence)
+        try:
+            await self.sync.reconcile()
+        except Exception:  # the pings' results stand; the next tick tries again
+            log.exception("catch-up reconcile failed")
+        return results
