@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,7 +21,8 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tests.integration.fake_partner import FakePartner, read_token
+from evroam.ocpi.common.timeutil import format_datetime
+from tests.integration.fake_partner import FakePartner, read_token, wait_until
 from tests.integration.test_cdrs import cdr
 from tests.integration.test_cli import on, run
 from tests.integration.test_locations import location
@@ -261,5 +263,48 @@ def test_invalid_and_foreign_objects_are_refused_and_the_rest_stored(
         assert "FK-\\x1b[2J" in result.stdout
         assert table_row(result.stdout, "locations") == ["3", "5", "2", "0", "3"]
         assert fake.list_queries[-3]["date_from"] == ["2026-11-10T00:00:00Z"]
+    finally:
+        fake.stop()
+
+
+def test_a_partner_back_from_offline_is_caught_up_by_the_schedule(node_factory: Any) -> None:
+    """The liveness loop finds the partner OFFLINE, then back: one sync of its modules
+    runs by itself, since its last contact minus the margin (``EVROAM_SYNC__MARGIN``)."""
+    fake = SenderFake([[fake_location("FK-BEFORE")]], country_code="NL", party_id="FAK").start()
+    try:
+        emsp = node_factory(
+            "DE",
+            "MSP",
+            roles=("EMSP",),
+            extra_args=("--liveness-interval", "1"),
+            extra_env={"EVROAM_SYNC__MARGIN": "60"},
+        )
+        emsp.api(
+            "POST",
+            "/partners/register",
+            {"versions_url": fake.versions_url, "token": fake.issue_token_a()},
+            expect=201,
+        )
+        fake.stop()
+        wait_until(lambda: emsp.api("GET", "/partners/NL-FAK")["status"] == "OFFLINE")
+        before = emsp.api("GET", "/partners/NL-FAK")
+        assert emsp.api("GET", "/partners/NL-FAK/sync", expect=200) == []
+
+        fake.pages = [[fake_location("FK-BEFORE"), fake_location("FK-MISSED")]]
+        fake.start()
+        [job] = wait_until(lambda: emsp.api("GET", "/partners/NL-FAK/sync", expect=200))
+        job = wait_until(
+            lambda: (
+                (j := emsp.api("GET", f"/partners/NL-FAK/sync/{job['id']}"))["state"] != "running"
+                and j
+            )
+        )
+        assert job["trigger"] == "after-offline" and job["state"] == "done", job
+        last_contact = datetime.fromisoformat(before["last_connection"].replace("Z", "+00:00"))
+        assert job["since"] == format_datetime(last_contact - timedelta(seconds=60))
+        assert fake.list_queries[-1]["date_from"] == [job["since"]]
+        assert emsp.api("GET", "/locations/NL/FAK/FK-MISSED")["status_code"] == 1000
+        assert wait_until(lambda: emsp.api("GET", "/partners/NL-FAK")["status"] == "CONNECTED")
+        assert len(emsp.api("GET", "/partners/NL-FAK/sync", expect=200)) == 1, "once"
     finally:
         fake.stop()
