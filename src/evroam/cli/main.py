@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from evroam import __version__
 from evroam.cli import data as data_cli
+from evroam.cli import outbox as outbox_cli
 from evroam.cli import partners as partners_cli
 from evroam.cli import sync as sync_cli
 from evroam.cli.common import Command, new_app
@@ -30,6 +31,8 @@ db_app = new_app("Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(partners_cli.app, name="partners")
 app.add_typer(data_cli.app, name="data")
+app.add_typer(outbox_cli.app, name="outbox")
+app.command("worker", cls=Command)(outbox_cli.worker)
 app.command("sync", cls=Command)(sync_cli.sync)
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,0 +1,234 @@
+"""The push outbox in real processes: a node (``evroam serve``) delivering from its
+lifespan worker, the operator API and ``evroam outbox`` commands on its queue, and
+``evroam worker`` processes sharing one database.
+
+Changes are enqueued through the ``OutboxPort`` on the node's database from the test,
+as the node's writer will; the partner is a row in that database whose Locations
+Receiver is a real server on loopback (``Receiver`` of ``test_push_delivery``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evroam.core.push import PushChange
+from evroam.core.types import (
+    BusinessDetails,
+    ConnectionStatus,
+    Endpoint,
+    InterfaceRole,
+    Partner,
+    Party,
+    Role,
+)
+from evroam.push.outbox import Outbox
+from evroam.storage.db import create_engine, session_factory, upgrade_async
+from evroam.storage.uow import SqlUnitOfWorkFactory
+from tests.integration.test_cli import on, run, run_json
+from tests.integration.test_push_delivery import Arrived, Receiver, envelope, put, status
+from tests.support import NodeProcess
+
+FAST = {"EVROAM_PUSH__POLL_INTERVAL": "0.1"}
+NASTY = "[bold red]refused[/] \x1b[2J <b>name</b>"
+
+
+def setup_db(db_url: str, receiver: Receiver) -> int:
+    """Migrate the database and add a registered eMSP partner whose Locations Receiver
+    is ``receiver``; its id."""
+
+    async def go() -> int:
+        await upgrade_async(db_url)
+        engine = create_engine(db_url)
+        uow = SqlUnitOfWorkFactory(session_factory(engine))
+        now = datetime.now(UTC)
+        async with uow() as u:
+            p = await u.partners.add(
+                Partner(
+                    id=0,
+                    status=ConnectionStatus.CONNECTED,
+                    versions_url="http://127.0.0.1:1/versions",
+                    version="2.2.1",
+                    endpoints=[
+                        Endpoint("locations", InterfaceRole.RECEIVER, f"{receiver.url}/locations")
+                    ],
+                    roles=[Party("DE", "AAA", Role.EMSP, BusinessDetails("AAA"))],
+                    token_out="token-for-aaa",
+                    registered_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await u.commit()
+        await engine.dispose()
+        return p.id
+
+    return asyncio.run(go())
+
+
+def enqueue(db_url: str, changes: list[PushChange]) -> None:
+    async def go() -> None:
+        engine = create_engine(db_url)
+        uow = SqlUnitOfWorkFactory(session_factory(engine))
+        async with uow() as u:
+            await Outbox().enqueue(u, changes)
+            await u.commit()
+        await engine.dispose()
+
+    asyncio.run(go())
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # node start-up dominates: one backend
+def test_operator_sees_a_dead_letter_retries_it_and_drops_another(
+    db_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """The node's own worker delivers; LOC1's PUT is refused with a message full of
+    markup and control characters: the API shows it as written, the CLI as text. LOC1's
+    later PATCH waits behind it until the operator retries; then both arrive in order.
+    A dropped dead letter lets the entry behind it go."""
+    setup_db(db_url, receiver)
+
+    def answer(a: Arrived) -> Any:
+        refused = a.path.endswith(("/LOC1", "/LOC2")) and refusing
+        return (200, envelope(2001, NASTY)) if refused else None
+
+    refusing = True
+    receiver.answer = answer
+    node = NodeProcess(db_url, tmp_path, country_code="NL", party_id="CPO", extra_env=FAST)
+    try:
+        enqueue(db_url, [put("LOC1"), put("LOC2"), put("LOC3")])
+        enqueue(db_url, [status("LOC1", "E1", "CHARGING"), status("LOC2", "E1", "BLOCKED")])
+        overview = wait_for(
+            lambda: (o := node.api("GET", "/outbox", expect=200))["dead"] == 2 and o
+        )
+        (queue,) = overview["queues"]
+        assert (queue["partner"], queue["module"], queue["pending"], queue["dead"]) == (
+            "DE-AAA",
+            "locations",
+            2,
+            2,
+        )
+        assert queue["delivered_last_minute"] == 1  # LOC3
+        dead = node.api("GET", "/outbox/entries?state=dead", expect=200)
+        assert [(e["path"][-1], e["last_ocpi_status"]) for e in dead] == [
+            ("LOC1", 2001),
+            ("LOC2", 2001),
+        ]
+        assert NASTY in dead[0]["last_error"]
+
+        out = run("outbox", "list", *on(node)).stdout
+        assert "DE-AAA" in out and "2 dead" in out
+        assert "[bold red]refused[/] \\x1b[2J <b>name</b>" in out
+        assert "\x1b" not in out
+        shown = run("outbox", "show", str(dead[0]["id"]), *on(node)).stdout
+        assert "PUT locations/NL/CPO/LOC1" in shown and '"name": "name of LOC1"' in shown
+
+        refusing = False
+        run("outbox", "retry", str(dead[0]["id"]), *on(node))
+        run("outbox", "drop", str(dead[1]["id"]), *on(node))
+        wait_for(lambda: node.api("GET", "/outbox", expect=200)["pending"] == 0)
+        sent = receiver.paths()
+
+        def of(location: str) -> list[tuple[str, str]]:
+            return [p for p in sent if p[1].split("/")[3] == location]
+
+        assert of("LOC1") == [
+            ("PUT", "locations/NL/CPO/LOC1"),
+            ("PUT", "locations/NL/CPO/LOC1"),  # the retry, then the PATCH behind it
+            ("PATCH", "locations/NL/CPO/LOC1/E1"),
+        ]
+        assert of("LOC2") == [
+            ("PUT", "locations/NL/CPO/LOC2"),
+            ("PATCH", "locations/NL/CPO/LOC2/E1"),  # flows once its dead PUT is dropped
+        ]
+        again = node.api("POST", f"/outbox/entries/{dead[0]['id']}/retry")
+        assert "delivered, not dead" in again["detail"]
+        assert run_json("outbox", "list", "--state", "delivered", node=node)["entries"]
+        missing = run("outbox", "show", "999999", *on(node), ok=False)
+        assert missing.returncode == 1 and "no outbox entry 999999" in missing.stderr
+    finally:
+        node.stop()
+
+
+def start_worker(db_url: str, workdir: Path, name: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
+    env.update(FAST)
+    with open(workdir / f"{name}.log", "wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "evroam", "worker", "--db", db_url, "--log-level", "info"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_worker_processes_share_the_queue(
+    db_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """Two ``evroam worker`` processes on one PostgreSQL database: no entry arrives twice, and
+    each object's changes arrive in the order they were made (its PUT first, then its
+    statuses in order; some may have been merged while waiting), ending with the last."""
+    setup_db(db_url, receiver)
+    receiver.delay = 0.01
+    workers = [start_worker(db_url, tmp_path, f"w{i}") for i in range(2)]
+    try:
+        for round_ in range(5):
+            changes = [put(f"L{i}") for i in range(40)] if round_ == 0 else []
+            changes += [status(f"L{i}", "E1", f"S{round_}", round_) for i in range(40)]
+            enqueue(db_url, changes)
+            time.sleep(0.3)
+        wait_for(
+            lambda: sum(1 for a in receiver.arrived if (a.body or {}).get("status") == "S4") == 40,
+            timeout=60,
+        )
+        time.sleep(0.5)  # anything sent twice would arrive now
+    finally:
+        for w in workers:
+            stop(w)
+    arrived = receiver.arrived
+    keys = [(a.method, a.path, (a.body or {}).get("status")) for a in arrived]
+    assert len(keys) == len(set(keys)), "an entry was delivered twice"
+    for i in range(40):
+        mine = [k for k in keys if k[1].rsplit("/NL/CPO/", 1)[1].split("/")[0] == f"L{i}"]
+        assert mine[0][0] == "PUT"
+        statuses = [k[2] for k in mine[1:]]
+        assert statuses == sorted(statuses) and statuses[-1] == "S4"
+    logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
+    assert all("push worker" in log for log in logs)
