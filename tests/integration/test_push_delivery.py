@@ -80,6 +80,7 @@ class Receiver:
     port: int = field(default_factory=free_port)
     answer: Callable[[Arrived], Answer] = lambda _: None
     delay: float = 0.0
+    hold: bool = False  # requests wait (unanswered) while this is set
     arrived: list[Arrived] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -100,6 +101,8 @@ class Receiver:
         self.arrived.append(got)
         if self.delay:
             await asyncio.sleep(self.delay)
+        while self.hold:
+            await asyncio.sleep(0.05)
         scripted = self.answer(got)
         status, text = scripted if scripted is not None else (200, envelope(1000))
         return Response(text, status_code=status, media_type="application/json")

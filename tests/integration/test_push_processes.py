@@ -176,9 +176,11 @@ def test_operator_sees_a_dead_letter_retries_it_and_drops_another(
         node.stop()
 
 
-def start_worker(db_url: str, workdir: Path, name: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    db_url: str, workdir: Path, name: str, **env_extra: str
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
-    env.update(FAST)
+    env.update(FAST | env_extra)
     with open(workdir / f"{name}.log", "wb") as log:  # the child keeps its own copy
         return subprocess.Popen(
             [sys.executable, "-m", "evroam", "worker", "--db", db_url, "--log-level", "info"],
@@ -232,3 +234,40 @@ def test_two_worker_processes_share_the_queue(
         assert statuses == sorted(statuses) and statuses[-1] == "S4"
     logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
     assert all("push worker" in log for log in logs)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_worker_killed_mid_delivery_loses_nothing(
+    db_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """SIGKILL while a batch is on the wire (the receiver holds its answers): another
+    worker takes the entries over when their lease ends, sends them again (at least
+    once), then everything owed since, in order; each EVSE ends with its last status."""
+    setup_db(db_url, receiver)
+    receiver.hold = True
+    enqueue(db_url, [put(f"L{i}") for i in range(20)])
+    first = start_worker(db_url, tmp_path, "w1", EVROAM_PUSH__LEASE="1")
+    try:
+        wait_for(lambda: len(receiver.arrived) >= 10)
+        first.kill()
+        first.wait(5)
+    finally:
+        stop(first)
+    receiver.hold = False
+    in_flight = {a.path for a in receiver.arrived}
+    for n, value in enumerate(["CHARGING", "BLOCKED", "AVAILABLE"]):
+        enqueue(db_url, [status(f"L{i}", "E1", value, n) for i in range(20)])
+    second = start_worker(db_url, tmp_path, "w2", EVROAM_PUSH__LEASE="1")
+    try:
+        wait_for(lambda: sum(1 for a in receiver.arrived if a.method == "PATCH") >= 20, timeout=30)
+        time.sleep(0.3)
+    finally:
+        stop(second)
+    for i in range(20):
+        mine = [(a.method, a.body) for a in receiver.arrived if a.path.split("/")[6] == f"L{i}"]
+        puts = [m for m, _ in mine if m == "PUT"]
+        assert puts == (
+            ["PUT", "PUT"] if f"/ocpi/2.2.1/locations/NL/CPO/L{i}" in in_flight else ["PUT"]
+        )
+        assert mine[-1] == ("PATCH", mine[-1][1]) and mine[-1][1]["status"] == "AVAILABLE"
+        assert all(m == "PATCH" for m, _ in mine[len(puts) :])  # no PATCH before a PUT

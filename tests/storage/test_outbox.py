@@ -367,3 +367,20 @@ async def test_concurrent_claimers_never_share_an_entry(uow: SqlUnitOfWorkFactor
     every = [i for ids in claimed for i in ids]
     assert len(every) == len(set(every)) == 400
     assert sum(1 for ids in claimed if ids) > 1  # they really ran side by side
+
+
+async def test_due_and_pending_partners_are_reads_of_the_queue(uow: SqlUnitOfWorkFactory) -> None:
+    a = await add_partner(uow, "DE", "AAA")
+    b = await add_partner(uow, "DE", "BBB", endpoints=[])
+    async with uow(read_only=True) as u:
+        assert not await u.outbox.due(a, NOW)
+    await enqueue(uow, [location_put("x")])
+    async with uow(read_only=True) as u:
+        assert await u.outbox.due(a, NOW)
+        assert not await u.outbox.due(b, NOW)
+        assert await u.outbox.pending_partners([a, b]) == [a]
+    await claim(uow, a)
+    async with uow(read_only=True) as u:
+        assert not await u.outbox.due(a, NOW)  # in flight: due again when the lease ends
+        assert await u.outbox.due(a, NOW + LEASE)
+        assert await u.outbox.pending_partners([a]) == []

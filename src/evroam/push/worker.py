@@ -172,13 +172,15 @@ class PushWorker:
 
     async def _partner_loop(self, partner_id: int) -> None:
         event = self._events[partner_id]
+        sent = 0
         while True:
             event.clear()
             partner = self._partners.get(partner_id)
             if partner is None:
                 return
             try:
-                sent = await self.deliver(partner)
+                # Right after a batch more is likely due: claim without a look first.
+                sent = await self.deliver(partner, peek=not sent)
             except Exception:
                 log.exception("push: delivery to partner %s failed", partner.label)
                 sent = 0
@@ -199,20 +201,24 @@ class PushWorker:
         """Read the partners: hold the pending entries of those that cannot receive,
         release the held entries of those that can again."""
         now = self._clock()
-        async with self._uow() as uow:
+        # Read first, write only when something is to be held or released: an idle
+        # node must not take SQLite's write lock every few seconds.
+        async with self._uow(read_only=True) as uow:
             partners = await uow.partners.list()
+            unable = {p.id: reason for p in partners if (reason := why_not(p)) is not None}
+            to_hold = await uow.outbox.pending_partners(sorted(unable))
             held = set(await uow.outbox.held_partners())
-            able: list[Partner] = []
-            for partner in partners:
-                reason = why_not(partner)
-                if reason is None:
-                    able.append(partner)
-                elif await uow.outbox.hold(partner.id, reason, now):
-                    log.info("push: entries for partner %s held: %s", partner.label, reason)
-            released = await uow.outbox.release([p.id for p in able if p.id in held], now)
-            await uow.commit()
-        if released:
-            log.info("push: %d held entries pending again", released)
+        able = [p for p in partners if p.id not in unable]
+        to_release = [p.id for p in able if p.id in held]
+        if to_hold or to_release:
+            async with self._uow() as uow:
+                for pid in to_hold:
+                    if await uow.outbox.hold(pid, unable[pid], now):
+                        log.info("push: entries for partner %d held: %s", pid, unable[pid])
+                released = await uow.outbox.release(to_release, now)
+                await uow.commit()
+            if released:
+                log.info("push: %d held entries pending again", released)
         self._partners = {p.id: p for p in able}
         return able
 
@@ -235,9 +241,14 @@ class PushWorker:
 
     # ------------------------------------------------------------------ delivery
 
-    async def deliver(self, partner: Partner) -> int:
-        """Claim a batch of the partner's due entries, send them, settle them; how many."""
+    async def deliver(self, partner: Partner, *, peek: bool = True) -> int:
+        """Claim a batch of the partner's due entries, send them, settle them; how many.
+        ``peek``: look with a read first (an idle queue costs no write transaction)."""
         now = self._clock()
+        if peek:
+            async with self._uow(read_only=True) as uow:
+                if not await uow.outbox.due(partner.id, now):
+                    return 0
         async with self._uow() as uow:
             batch = await uow.outbox.claim(
                 partner.id, now, self.settings.batch_size, self.owner, self._lease

@@ -259,6 +259,31 @@ class SqlOutboxRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def due(self, partner_id: int, now: datetime) -> bool:
+        """Whether the partner has an entry due (maybe not claimable: behind another of
+        its object): a read, so an idle worker does not take SQLite's write lock."""
+        row = await self._s.scalar(
+            select(_T.id)
+            .where(
+                _T.partner_id == partner_id,
+                _T.state.in_((OutboxState.PENDING.value, OutboxState.SENDING.value)),
+                _T.next_attempt_at <= now,
+            )
+            .limit(1)
+        )
+        return row is not None
+
+    async def pending_partners(self, partner_ids: Sequence[int]) -> list[int]:
+        """Which of these partners have pending entries."""
+        if not partner_ids:
+            return []
+        rows = await self._s.scalars(
+            select(_T.partner_id)
+            .where(_T.partner_id.in_(list(partner_ids)), _T.state == OutboxState.PENDING.value)
+            .distinct()
+        )
+        return list(rows)
+
     async def held_partners(self) -> list[int]:
         rows = await self._s.scalars(
             select(_T.partner_id).where(_T.state == OutboxState.HELD.value).distinct()
