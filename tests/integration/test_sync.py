@@ -159,6 +159,15 @@ def test_api_sync_since_pulls_only_newer_objects(gap: Pair) -> None:
     assert job["id"] in [j["id"] for j in emsp.api("GET", "/partners/NL-CPO/sync", expect=200)]
 
 
+def test_cli_sync_since_pulls_only_newer_objects(gap: Pair) -> None:
+    _, emsp = gap
+    result = run("sync", "NL-CPO", "sessions", "Tariffs", "--since", SINCE, "--json", *on(emsp))
+    job = json.loads(result.stdout)
+    assert job["since"] == SINCE and job["state"] == "done"
+    counts = {m["module"]: m["received"] for m in job["modules"]}
+    assert counts == {"tariffs": 1, "sessions": 2}, "only what changed at or after --since"
+
+
 def test_a_module_the_partner_offers_no_sender_for_is_a_clear_error(gap: Pair) -> None:
     _, emsp = gap
     answer = emsp.api("POST", "/partners/NL-CPO/sync", {"modules": ["tokens"]}, expect=422)
