@@ -446,6 +446,8 @@ class SyncService:
         partners still OFFLINE."""
         async with self.ctx.uow(read_only=True) as uow:
             partners = await uow.partners.list()
+        known = {p.id for p in partners}
+        self._offline = {pid: p for pid, p in self._offline.items() if pid in known}
         started: list[SyncJob] = []
         for partner in partners:
             if not partner.registered:
