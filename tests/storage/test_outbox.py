@@ -384,3 +384,66 @@ async def test_due_and_pending_partners_are_reads_of_the_queue(uow: SqlUnitOfWor
         assert not await u.outbox.due(a, NOW)  # in flight: due again when the lease ends
         assert await u.outbox.due(a, NOW + LEASE)
         assert await u.outbox.pending_partners([a]) == []
+
+
+async def test_a_put_drops_what_is_owed_below_it_and_goes_last(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    """Pending EVSE PATCHes are older states of what a Location PUT sends whole: the PUT
+    replaces them, queued last; PATCHes after it merge again (siblings do not stop
+    that). Alternating PUTs and PATCHes stay bounded."""
+    a = await add_partner(uow, "DE", "AAA")
+    await enqueue(uow, [evse_status("E1", "CHARGING"), evse_status("E2", "CHARGING")])
+    await enqueue(uow, [location_put("x")])
+    await enqueue(uow, [evse_status("E1", "BLOCKED", 1)])
+    await enqueue(uow, [evse_status("E1", "AVAILABLE", 2), evse_status("E2", "BLOCKED", 2)])
+    await enqueue(uow, [evse_status("E1", "OUTOFORDER", 3)])
+    got = await entries(uow, partner_id=a)
+    assert [(e.path[-1], json.loads(e.body or "").get("status")) for e in got] == [
+        ("LOC1", None),
+        ("E1", "OUTOFORDER"),
+        ("E2", "BLOCKED"),
+    ]
+    for n in range(50):
+        await enqueue(uow, [location_put(f"n{n}"), evse_status("E1", "CHARGING", n)])
+    got = await entries(uow, partner_id=a)
+    assert [(e.method, e.path[-1]) for e in got] == [("PUT", "LOC1"), ("PATCH", "E1")]
+    assert json.loads(got[0].body or "")["name"] == "n49"
+
+
+async def test_a_patch_never_merges_ahead_of_a_later_patch_of_its_location(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    """EVSE PATCH, then a PATCH of its Location (which may carry the EVSE list), both
+    pending: the next PATCH of that EVSE is queued after it, not merged into the first
+    (it would arrive before the Location's older copy of the EVSE)."""
+    a = await add_partner(uow, "DE", "AAA")
+    loc_patch = PushChange(
+        ModuleId.LOCATIONS, LOC, PushMethod.PATCH, ("NL", "CPO", "LOC1"), {"name": "n"}
+    )
+    await enqueue(uow, [evse_status("E1", "CHARGING"), loc_patch])
+    await enqueue(uow, [evse_status("E1", "BLOCKED", 1)])
+    got = await entries(uow, partner_id=a)
+    assert [(e.path[-1], json.loads(e.body or "").get("status")) for e in got] == [
+        ("E1", "CHARGING"),
+        ("LOC1", None),
+        ("E1", "BLOCKED"),
+    ]
+
+
+async def test_the_same_rules_hold_within_one_batch(uow: SqlUnitOfWorkFactory) -> None:
+    a = await add_partner(uow, "DE", "AAA")
+    await enqueue(
+        uow,
+        [
+            evse_status("E1", "CHARGING"),
+            location_put("x"),
+            evse_status("E1", "BLOCKED", 1),
+            evse_status("E1", "AVAILABLE", 2),
+        ],
+    )
+    got = await entries(uow, partner_id=a)
+    assert [(e.method, json.loads(e.body or "").get("status")) for e in got] == [
+        ("PUT", None),
+        ("PATCH", "AVAILABLE"),
+    ]

@@ -172,8 +172,9 @@ class OutboxRepository(Protocol):
     per-object order and exclusivity)."""
 
     async def pending_for(
-        self, partner_ids: Sequence[int], targets: Sequence[str]
+        self, partner_ids: Sequence[int], object_keys: Sequence[str]
     ) -> list[OutboxEntry]: ...
+    async def drop_pending(self, entry_ids: Sequence[int]) -> None: ...
     async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None: ...
     async def rewrite_many(
         self, changes: Sequence[tuple[int, PushMethod, str | None]], now: datetime

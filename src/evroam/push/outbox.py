@@ -11,12 +11,19 @@ what it owes each partner commit together or not at all. For a batch of changes 
 2. folds the batch's changes per Receiver path (``target``) in order: a PATCH merges
    into the change before it (a PUT absorbs it and stays a PUT), a PUT or DELETE
    replaces it, a POST (a CDR) never merges;
-3. reads the pending entries of those partners and targets (one locked query per 500
-   targets), merges the first change of each target into the pending entry, and inserts
-   the rest: one UPDATE and one INSERT, both executemany, for the whole batch.
+3. reads the pending entries of those partners' objects (one locked query per 500
+   objects), merges each change into the pending entry of its path where that keeps
+   the order (below), and inserts the rest: one DELETE, one UPDATE and one INSERT
+   (executemany) for the whole batch.
 
-So a partner that is down for a day owes at most one pending entry per object path,
-whatever the number of status changes, and the newest fields win. Merging respects OCPI's
+Order first: a change merges into an earlier entry of its path only when no entry of
+an overlapping path is owed between them (an EVSE's PATCH never moves ahead of a later
+PUT of its Location, whose older copy of the EVSE would then arrive last); sibling
+paths (two EVSEs) do not matter. A PUT or DELETE of a path makes the pending entries of
+that path and below it pointless (older states of what it sends whole): they are
+dropped and it is queued last. So a partner that is down for a day owes at most one
+pending entry per object path (a few where PUTs of a parent come in between), whatever
+the number of status changes, and the newest fields win. Merging respects OCPI's
 PATCH semantics (digest §7.6): fields replace wholesale, except a Session's
 ``charging_periods``, which a PATCH appends.
 
@@ -120,12 +127,60 @@ def fold(module: ModuleId, prev: _Op, new: _Op) -> _Op | None:
     return _Op(new.method, new.body)  # PUT or DELETE: the newer whole state replaces
 
 
+def related(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two Receiver paths of one object overlap: one is the other or holds it
+    (a Location and its EVSE), as opposed to siblings (two EVSEs)."""
+    n = min(len(a), len(b))
+    return tuple(a[:n]) == tuple(b[:n])
+
+
 @dataclass(slots=True)
-class _Target:
-    module: ModuleId
-    change: PushChange  # the first change of the target (path, key, audience)
-    name: str
-    ops: list[_Op]
+class _Slot:
+    """One call owed for a target in a (partner or batch) queue of one object: an
+    entry already pending (``entry``) or a new one; ``text`` caches its rendered body."""
+
+    target: str
+    path: tuple[str, ...]
+    op: _Op | None  # None: the pending entry's, not parsed yet
+    entry: OutboxEntry | None = None
+    text: str | None = None
+    dirty: bool = False
+    dropped: bool = False
+    change: PushChange | None = None
+
+    def current(self) -> _Op:
+        if self.op is None:
+            assert self.entry is not None
+            body = None if self.entry.body is None else json.loads(self.entry.body)
+            self.op = _Op(self.entry.method, body)
+        return self.op
+
+
+def _superseded(queue: list[_Slot], path: tuple[str, ...]) -> list[_Slot]:
+    """Remove from ``queue`` what a PUT or DELETE of ``path`` makes pointless: owed
+    calls of that path or below it (older states of what the new call sends whole, or
+    of what it deletes); what was removed. POSTs stay: each is a record of its own."""
+    gone = [
+        s
+        for s in queue
+        if tuple(s.path[: len(path)]) == path and s.current().method != PushMethod.POST
+    ]
+    for s in gone:
+        queue.remove(s)
+    return gone
+
+
+def _candidate(queue: Sequence[_Slot], name: str, path: tuple[str, ...]) -> _Slot | None:
+    """The slot a new change of ``name`` may merge into: the last one of that target,
+    unless a later slot of an overlapping path is owed after it. Merging there would
+    move the change ahead of it: a PATCH of an EVSE ahead of the later PUT of its
+    Location, whose older copy of the EVSE would then arrive last."""
+    for slot in reversed(queue):
+        if slot.target == name:
+            return slot
+        if related(slot.path, path):
+            return None
+    return None
 
 
 def receiving_party(partner: Partner, module: ModuleId, audience: tuple[str, str] | None) -> str:
@@ -173,82 +228,106 @@ class Outbox:
         subscribers: dict[ModuleId, list[Partner]] = {}
         for module in {c.module for c in changes}:
             subscribers[module] = [p for p in partners if receives(p, module)]
-        targets = _fold_changes(changes, subscribers)
-        if not targets:
+        batch = _fold_batch([c for c in changes if subscribers[c.module]])
+        if not batch:
             return
         partner_ids = sorted({p.id for m in subscribers.values() for p in m})
-        pending = await uow.outbox.pending_for(partner_ids, [t.name for t in targets])
-        # The newest pending entry of each (partner, target): the one to merge into.
-        latest: dict[tuple[int, str], OutboxEntry] = {}
-        for entry in pending:
-            latest[(entry.partner_id, entry.target)] = entry
+        keys = sorted({object_key(s.change.module, s.change.key) for s in batch if s.change})
+        # Each (partner, object) queue: its pending entries, then what this batch adds.
+        queues: dict[tuple[int, str], list[_Slot]] = {}
+        for entry in await uow.outbox.pending_for(partner_ids, keys):
+            queues.setdefault((entry.partner_id, entry.object_key), []).append(
+                _Slot(entry.target, entry.path, None, entry)
+            )
         rendered: dict[tuple[int, str], str | None] = {}
-        new: list[OutboxEntry] = []
-        rewrites: list[tuple[int, PushMethod, str | None]] = []
-        for t in targets:
-            for partner in subscribers[t.module]:
-                to_party = receiving_party(partner, t.module, t.change.audience)
+        added: list[tuple[_Slot, Partner, str]] = []
+        dropped: list[int] = []
+        for item in batch:
+            change = item.change
+            assert change is not None
+            okey = object_key(change.module, change.key)
+            for partner in subscribers[change.module]:
+                to_party = receiving_party(partner, change.module, change.audience)
                 if not to_party:
                     continue
                 version = partner.version or ""
-                ops = t.ops
-                existing = latest.get((partner.id, t.name))
-                if existing is not None and existing.version == version:
-                    stored = None if existing.body is None else json.loads(existing.body)
-                    base = _Op(existing.method, stored)
-                    merged = fold(t.module, base, _render_op(t.module, version, ops[0]))
-                    if merged is not None:
-                        rewrites.append((existing.id, merged.method, _dump(merged.body)))
-                        ops = ops[1:]
-                for op in ops:
-                    slot = (id(op), version)
-                    if slot not in rendered:
-                        rendered[slot] = _dump(_render_op(t.module, version, op).body)
-                    new.append(
-                        OutboxEntry(
-                            id=0,
-                            partner_id=partner.id,
-                            version=version,
-                            module=t.module,
-                            method=op.method,
-                            path=t.change.path,
-                            query=t.change.query,
-                            body=rendered[slot],
-                            from_party=f"{t.change.key.country_code}-{t.change.key.party_id}",
-                            to_party=to_party,
-                            object_key=object_key(t.module, t.change.key),
-                            target=t.name,
-                            state=OutboxState.PENDING,
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
+                op = item.current()
+                queue = queues.setdefault((partner.id, okey), [])
+                slot = _candidate(queue, item.target, item.path)
+                if slot is not None and (slot.entry is None or slot.entry.version == version):
+                    merged = fold(
+                        change.module, slot.current(), _render_op(change.module, version, op)
                     )
+                    if merged is not None:
+                        slot.op, slot.text, slot.dirty = merged, None, True
+                        continue
+                if op.method in (PushMethod.PUT, PushMethod.DELETE):
+                    for gone in _superseded(queue, item.path):
+                        gone.dropped = True
+                        if gone.entry is not None:
+                            dropped.append(gone.entry.id)
+                cache = (id(item), version)
+                if cache not in rendered:
+                    rendered[cache] = _dump(_render_op(change.module, version, op).body)
+                new = _Slot(item.target, item.path, op, text=rendered[cache], change=change)
+                queue.append(new)
+                added.append((new, partner, to_party))
+        rewrites = [
+            (s.entry.id, s.current().method, _dump(s.current().body))
+            for q in queues.values()
+            for s in q
+            if s.entry is not None and s.dirty and not s.dropped
+        ]
+        entries = [
+            OutboxEntry(
+                id=0,
+                partner_id=partner.id,
+                version=partner.version or "",
+                module=slot.change.module,
+                method=slot.current().method,
+                path=slot.change.path,
+                query=slot.change.query,
+                body=slot.text if not slot.dirty else _dump(slot.current().body),
+                from_party=f"{slot.change.key.country_code}-{slot.change.key.party_id}",
+                to_party=to_party,
+                object_key=object_key(slot.change.module, slot.change.key),
+                target=slot.target,
+                state=OutboxState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for slot, partner, to_party in added
+            if slot.change is not None and not slot.dropped
+        ]
+        await uow.outbox.drop_pending(dropped)
         await uow.outbox.rewrite_many(rewrites, now)
-        await uow.outbox.add_many(new, now)
-        self.enqueued += len(rewrites) + len(new)
+        await uow.outbox.add_many(entries, now)
+        self.enqueued += len(rewrites) + len(entries)
 
 
-def _fold_changes(
-    changes: Sequence[PushChange], subscribers: dict[ModuleId, list[Partner]]
-) -> list[_Target]:
-    """The batch's changes per target, in order of first appearance, folded."""
-    by_name: dict[str, _Target] = {}
+def _fold_batch(changes: Sequence[PushChange]) -> list[_Slot]:
+    """The batch's changes in order, each merged into an earlier one of its target
+    where that keeps the order of overlapping paths (``_candidate``)."""
+    out: list[_Slot] = []
+    by_object: dict[str, list[_Slot]] = {}
     for change in changes:
-        if not subscribers.get(change.module):
-            continue
         name = target(change.module, change.path, change.query)
+        queue = by_object.setdefault(object_key(change.module, change.key), [])
         op = _Op(change.method, change.body)
-        t = by_name.get(name)
-        if t is None:
-            by_name[name] = _Target(change.module, change, name, [op])
-            continue
-        merged = fold(change.module, t.ops[-1], op)
-        if merged is None:
-            t.ops.append(op)
-        else:
-            t.ops[-1] = merged
-    return list(by_name.values())
+        slot = _candidate(queue, name, change.path)
+        if slot is not None:
+            merged = fold(change.module, slot.current(), op)
+            if merged is not None:
+                slot.op = merged
+                continue
+        if change.method in (PushMethod.PUT, PushMethod.DELETE):
+            for gone in _superseded(queue, change.path):
+                out.remove(gone)
+        new = _Slot(name, change.path, op, change=change)
+        queue.append(new)
+        out.append(new)
+    return out
 
 
 def _render_op(module: ModuleId, version: str, op: _Op) -> _Op:

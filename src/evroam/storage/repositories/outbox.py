@@ -111,27 +111,40 @@ class SqlOutboxRepository:
     # ------------------------------------------------------------------ enqueue
 
     async def pending_for(
-        self, partner_ids: Sequence[int], targets: Sequence[str]
+        self, partner_ids: Sequence[int], object_keys: Sequence[str]
     ) -> list[OutboxEntry]:
-        """The pending entries of these partners and targets, locked, to coalesce into.
-        In id order, so concurrent enqueues lock in one order and never deadlock."""
-        if not partner_ids or not targets:
+        """The pending entries of these partners' objects, locked, in id order (so
+        concurrent enqueues lock in one order and never deadlock): what a new change
+        may merge into, and what it must not overtake. Entries in flight, dead or held
+        are never after a pending one of their object, so these are all that matter."""
+        if not partner_ids or not object_keys:
             return []
         found: list[OutboxEntry] = []
-        unique = sorted(set(targets))
+        unique = sorted(set(object_keys))
         for start in range(0, len(unique), _CHUNK):
             query = (
                 select(_TABLE)
                 .where(
                     _T.partner_id.in_(sorted(set(partner_ids))),
-                    _T.target.in_(unique[start : start + _CHUNK]),
+                    _T.object_key.in_(unique[start : start + _CHUNK]),
                     _T.state == OutboxState.PENDING.value,
                 )
                 .order_by(_T.id)
             )
             rows = await self._s.execute(self._lock(query))
             found.extend(_row_to_entry(r) for r in rows)
+        found.sort(key=lambda e: e.id)
         return found
+
+    async def drop_pending(self, entry_ids: Sequence[int]) -> None:
+        """Delete pending entries (read with ``pending_for``) a newer change made moot."""
+        ids = sorted(set(entry_ids))
+        for start in range(0, len(ids), _CHUNK):
+            await self._s.execute(
+                delete(_TABLE).where(
+                    _T.id.in_(ids[start : start + _CHUNK]), _T.state == OutboxState.PENDING.value
+                )
+            )
 
     async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None:
         if entries:

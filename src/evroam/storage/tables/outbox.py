@@ -28,10 +28,9 @@ class OutboxRow(Base):
     __table_args__ = (
         # The claim: due rows of one partner in creation order.
         Index("ix_outbox_message_claim", "partner_id", "state", "next_attempt_at", "id"),
-        # Per-object order: is an earlier row of this partner's object unfinished?
+        # Per-object order (is an earlier row of this partner's object unfinished?) and
+        # coalescing (the pending rows of a partner's objects).
         Index("ix_outbox_message_object", "partner_id", "object_key", "id"),
-        # Coalescing: the pending row of a partner's Receiver path.
-        Index("ix_outbox_message_target", "partner_id", "target", "state"),
         # Retention, held rows, the operator's counts by state.
         Index("ix_outbox_message_state", "state", "delivered_at"),
     )

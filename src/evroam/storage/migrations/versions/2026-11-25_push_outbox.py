@@ -60,16 +60,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_outbox_message_object", ["partner_id", "object_key", "id"], unique=False
         )
-        batch_op.create_index(
-            "ix_outbox_message_target", ["partner_id", "target", "state"], unique=False
-        )
         batch_op.create_index("ix_outbox_message_state", ["state", "delivered_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_message_state")
-        batch_op.drop_index("ix_outbox_message_target")
         batch_op.drop_index("ix_outbox_message_object")
         batch_op.drop_index("ix_outbox_message_claim")
 
