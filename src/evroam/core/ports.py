@@ -18,6 +18,7 @@ from evroam.core.push import (
     DeliveryResult,
     OutboxEntry,
     OutboxState,
+    PendingEntry,
     PushChange,
     PushMethod,
     QueueStat,
@@ -173,7 +174,7 @@ class OutboxRepository(Protocol):
 
     async def pending_for(
         self, partner_ids: Sequence[int], object_keys: Sequence[str]
-    ) -> list[OutboxEntry]: ...
+    ) -> list[PendingEntry]: ...
     async def drop_pending(self, entry_ids: Sequence[int]) -> None: ...
     async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None: ...
     async def rewrite_many(

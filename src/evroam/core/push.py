@@ -103,6 +103,20 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """What enqueue needs of a pending entry to merge into it or keep behind it: no
+    more (reading whole entries cost more than the rest of an enqueue)."""
+
+    id: int
+    partner_id: int
+    version: str
+    method: PushMethod
+    object_key: str
+    target: str
+    body: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryResult:
     """What one attempt of an entry came to: ``state`` DELIVERED, PENDING (a retry at
     ``next_attempt_at``) or DEAD; the partner's answer for the operator."""

@@ -43,7 +43,7 @@ from urllib.parse import quote, urlencode
 
 from evroam.core.objects import Document, ObjectKey
 from evroam.core.ports import UnitOfWork
-from evroam.core.push import OutboxEntry, OutboxState, PushChange, PushMethod
+from evroam.core.push import OutboxEntry, OutboxState, PendingEntry, PushChange, PushMethod
 from evroam.core.types import InterfaceRole, ModuleId, Partner, Role
 
 log = logging.getLogger("evroam.push")
@@ -88,6 +88,11 @@ def target(module: ModuleId, path: Sequence[str], query: Sequence[tuple[str, str
     if len(out) > MAX_TARGET:
         raise ValueError(f"push target longer than {MAX_TARGET} characters")
     return out
+
+
+def target_path(name: str) -> tuple[str, ...]:
+    """The (quoted) path parts of a target, for comparing paths of one object."""
+    return tuple(name.split("?", 1)[0].split("/")[1:])
 
 
 def merge_body(module: ModuleId, base: Document, patch: Document) -> Document:
@@ -142,7 +147,7 @@ class _Slot:
     target: str
     path: tuple[str, ...]
     op: _Op | None  # None: the pending entry's, not parsed yet
-    entry: OutboxEntry | None = None
+    entry: PendingEntry | None = None
     text: str | None = None
     dirty: bool = False
     dropped: bool = False
@@ -237,9 +242,10 @@ class Outbox:
         queues: dict[tuple[int, str], list[_Slot]] = {}
         for entry in await uow.outbox.pending_for(partner_ids, keys):
             queues.setdefault((entry.partner_id, entry.object_key), []).append(
-                _Slot(entry.target, entry.path, None, entry)
+                _Slot(entry.target, target_path(entry.target), None, entry)
             )
         rendered: dict[tuple[int, str], str | None] = {}
+        merges: dict[tuple[PushMethod, str | None, int, str], tuple[_Op | None, str | None]] = {}
         added: list[tuple[_Slot, Partner, str]] = []
         dropped: list[int] = []
         for item in batch:
@@ -255,11 +261,19 @@ class Outbox:
                 queue = queues.setdefault((partner.id, okey), [])
                 slot = _candidate(queue, item.target, item.path)
                 if slot is not None and (slot.entry is None or slot.entry.version == version):
-                    merged = fold(
-                        change.module, slot.current(), _render_op(change.module, version, op)
-                    )
+                    theirs = _render_op(change.module, version, op)
+                    if slot.entry is not None and slot.op is None:
+                        # Partners usually owe the same: merge each stored body once.
+                        key = (slot.entry.method, slot.entry.body, id(item), version)
+                        hit = merges.get(key)
+                        if hit is None:
+                            m = fold(change.module, slot.current(), theirs)
+                            hit = merges[key] = (m, None if m is None else _dump(m.body))
+                        merged, text = hit
+                    else:
+                        merged, text = fold(change.module, slot.current(), theirs), None
                     if merged is not None:
-                        slot.op, slot.text, slot.dirty = merged, None, True
+                        slot.op, slot.text, slot.dirty = merged, text, True
                         continue
                 if op.method in (PushMethod.PUT, PushMethod.DELETE):
                     for gone in _superseded(queue, item.path):
@@ -273,7 +287,11 @@ class Outbox:
                 queue.append(new)
                 added.append((new, partner, to_party))
         rewrites = [
-            (s.entry.id, s.current().method, _dump(s.current().body))
+            (
+                s.entry.id,
+                s.current().method,
+                s.text if s.text is not None else _dump(s.current().body),
+            )
             for q in queues.values()
             for s in q
             if s.entry is not None and s.dirty and not s.dropped
@@ -287,7 +305,7 @@ class Outbox:
                 method=slot.current().method,
                 path=slot.change.path,
                 query=slot.change.query,
-                body=slot.text if not slot.dirty else _dump(slot.current().body),
+                body=slot.text if slot.text is not None else _dump(slot.current().body),
                 from_party=f"{slot.change.key.country_code}-{slot.change.key.party_id}",
                 to_party=to_party,
                 object_key=object_key(slot.change.module, slot.change.key),
@@ -313,18 +331,19 @@ def _fold_batch(changes: Sequence[PushChange]) -> list[_Slot]:
     by_object: dict[str, list[_Slot]] = {}
     for change in changes:
         name = target(change.module, change.path, change.query)
+        path = target_path(name)
         queue = by_object.setdefault(object_key(change.module, change.key), [])
         op = _Op(change.method, change.body)
-        slot = _candidate(queue, name, change.path)
+        slot = _candidate(queue, name, path)
         if slot is not None:
             merged = fold(change.module, slot.current(), op)
             if merged is not None:
                 slot.op = merged
                 continue
         if change.method in (PushMethod.PUT, PushMethod.DELETE):
-            for gone in _superseded(queue, change.path):
+            for gone in _superseded(queue, path):
                 out.remove(gone)
-        new = _Slot(name, change.path, op, change=change)
+        new = _Slot(name, path, op, change=change)
         queue.append(new)
         out.append(new)
     return out

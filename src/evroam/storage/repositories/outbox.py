@@ -31,6 +31,7 @@ from evroam.core.push import (
     DeliveryResult,
     OutboxEntry,
     OutboxState,
+    PendingEntry,
     PushMethod,
     QueueStat,
 )
@@ -72,14 +73,24 @@ def _row_to_entry(r: Any) -> OutboxEntry:
     )
 
 
-def _entry_to_row(e: OutboxEntry, now: datetime) -> dict[str, Any]:
+def _entry_to_row(
+    e: OutboxEntry, now: datetime, texts: dict[tuple[Any, ...], str]
+) -> dict[str, Any]:
+    """The row of a new entry; ``texts`` caches the JSON of paths and queries, shared by
+    the entries of one change for every partner."""
+    path = texts.get(e.path)
+    if path is None:
+        path = texts[e.path] = json.dumps(list(e.path))
+    query = texts.get(e.query)
+    if query is None:
+        query = texts[e.query] = json.dumps([list(pair) for pair in e.query])
     return {
         "partner_id": e.partner_id,
         "version": e.version,
         "module": e.module.value,
         "method": e.method.value,
-        "path": json.dumps(list(e.path)),
-        "query": json.dumps([list(pair) for pair in e.query]),
+        "path": path,
+        "query": query,
         "body": e.body,
         "from_party": e.from_party,
         "to_party": e.to_party,
@@ -112,18 +123,20 @@ class SqlOutboxRepository:
 
     async def pending_for(
         self, partner_ids: Sequence[int], object_keys: Sequence[str]
-    ) -> list[OutboxEntry]:
+    ) -> list[PendingEntry]:
         """The pending entries of these partners' objects, locked, in id order (so
         concurrent enqueues lock in one order and never deadlock): what a new change
         may merge into, and what it must not overtake. Entries in flight, dead or held
         are never after a pending one of their object, so these are all that matter."""
         if not partner_ids or not object_keys:
             return []
-        found: list[OutboxEntry] = []
+        found: list[PendingEntry] = []
         unique = sorted(set(object_keys))
         for start in range(0, len(unique), _CHUNK):
             query = (
-                select(_TABLE)
+                select(
+                    _T.id, _T.partner_id, _T.version, _T.method, _T.object_key, _T.target, _T.body
+                )
                 .where(
                     _T.partner_id.in_(sorted(set(partner_ids))),
                     _T.object_key.in_(unique[start : start + _CHUNK]),
@@ -132,7 +145,9 @@ class SqlOutboxRepository:
                 .order_by(_T.id)
             )
             rows = await self._s.execute(self._lock(query))
-            found.extend(_row_to_entry(r) for r in rows)
+            found.extend(
+                PendingEntry(r[0], r[1], r[2], PushMethod(r[3]), r[4], r[5], r[6]) for r in rows
+            )
         found.sort(key=lambda e: e.id)
         return found
 
@@ -148,7 +163,8 @@ class SqlOutboxRepository:
 
     async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None:
         if entries:
-            await self._s.execute(insert(_TABLE), [_entry_to_row(e, now) for e in entries])
+            texts: dict[tuple[Any, ...], str] = {}
+            await self._s.execute(insert(_TABLE), [_entry_to_row(e, now, texts) for e in entries])
 
     async def rewrite_many(
         self, changes: Sequence[tuple[int, PushMethod, str | None]], now: datetime
