@@ -76,7 +76,8 @@ class PushSettings(BaseModel):
     lease: float = Field(
         default=120.0,
         gt=0,
-        description="Seconds a claimed entry is a worker's; then another may send it.",
+        description="Seconds a claimed entry is a worker's; then another may send it. "
+        "Longer than partner_timeout + 10 s, or a slow call may be sent twice.",
     )
     backoff_base: float = Field(default=1.0, gt=0, description="First retry delay, seconds.")
     backoff_max: float = Field(default=300.0, gt=0, description="Longest retry delay, seconds.")
@@ -87,7 +88,10 @@ class PushSettings(BaseModel):
         default=5, ge=1, description="Consecutive failed deliveries that make a partner OFFLINE."
     )
     retention_hours: float = Field(
-        default=24.0, ge=0, description="Hours delivered entries are kept for the operator."
+        default=1.0,
+        ge=0.05,
+        description="Hours delivered entries are kept (the operator's delivery rate and "
+        "recent history); then deleted in small batches.",
     )
     purge_batch: int = Field(default=500, ge=1, description="Entries deleted per statement.")
 

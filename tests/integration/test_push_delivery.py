@@ -438,3 +438,44 @@ async def test_wake_delivers_without_waiting_for_the_poll(rig: Rig) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_entries_a_slow_batch_cannot_send_within_its_lease_go_back_unsent(rig: Rig) -> None:
+    """One call at a time, each taking 30 s of the (driven) clock, a 60 s lease and
+    calls of up to 1 s: the third call would start after 59 s, so its entry goes back
+    to pending untried (another worker might take it over meanwhile) and goes next."""
+    rig.worker = PushWorker(
+        rig.uow,
+        rig.worker._client,
+        PushSettings(lease=60.0, concurrency=1),
+        clock=rig.clock,
+        rand=lambda: 0.0,
+    )
+
+    def slow(_: Arrived) -> Answer:
+        rig.clock.advance(30)
+        return None
+
+    rig.receiver.answer = slow
+    rig.receiver.start()
+    await rig.enqueue([put("L1"), put("L2"), put("L3")])
+    assert await rig.worker.run_once() == 3
+    assert len(rig.receiver.arrived) == 2
+    by_id = {e.path[-1]: e for e in await rig.entries()}
+    assert (by_id["L3"].state, by_id["L3"].attempts) == (OutboxState.PENDING, 0)
+    await rig.drain()
+    by_id = {e.path[-1]: e for e in await rig.entries()}
+    assert (by_id["L3"].state, by_id["L3"].attempts) == (OutboxState.DELIVERED, 1)
+    assert len(rig.receiver.arrived) == 3
+
+
+async def test_delivered_entries_are_purged_after_the_retention(rig: Rig) -> None:
+    rig.receiver.start()
+    rig.worker.settings = PushSettings(retention_hours=1.0, purge_batch=2)
+    await rig.enqueue([put("L1"), put("L2"), put("L3")])
+    await rig.drain()
+    assert await rig.worker.purge_if_due() == 0  # delivered just now
+    await rig.enqueue([put("L4")])  # pending: never purged
+    rig.clock.advance(3601)
+    assert await rig.worker.purge_if_due() == 3  # in batches of two
+    assert [e.path[-1] for e in await rig.entries()] == ["L4"]

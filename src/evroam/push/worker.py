@@ -92,6 +92,19 @@ def partner_message(exc: PartnerError) -> str | None:
     return message if found else None
 
 
+def _unsent(entry: OutboxEntry, now: datetime) -> DeliveryResult:
+    """An entry given back untried: pending again, its attempts and last answer kept."""
+    return DeliveryResult(
+        entry.id,
+        OutboxState.PENDING,
+        entry.attempts,
+        now,
+        entry.last_error,
+        entry.last_http_status,
+        entry.last_ocpi_status,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Attempt:
     result: DeliveryResult
@@ -122,6 +135,9 @@ class PushWorker:
         self._backoff = Backoff(settings.backoff_base, settings.backoff_max)
         self._lease = timedelta(seconds=settings.lease)
         self._on_status_change = on_status_change
+        # The longest one call may take (the HTTP client's connect and read timeouts).
+        timeout = client.http.timeout
+        self._call_budget = timedelta(seconds=(timeout.connect or 10.0) + (timeout.read or 30.0))
         self._partners: dict[int, Partner] = {}
         self._failures: dict[int, int] = {}
         self._events: dict[int, asyncio.Event] = {}
@@ -257,9 +273,15 @@ class PushWorker:
         if not batch:
             return 0
         limit = asyncio.Semaphore(self.settings.concurrency)
+        # A call started later than this might outlive the lease, and another worker
+        # would send the entry as well: such entries go back unsent instead. (With a
+        # lease shorter than the call timeouts, half the lease: at least once holds.)
+        last_start = now + max(self._lease - self._call_budget, self._lease / 2)
 
         async def one(entry: OutboxEntry) -> _Attempt:
             async with limit:
+                if self._clock() > last_start:
+                    return _Attempt(_unsent(entry, self._clock()), contact=None)
                 return await self._send(partner, entry)
 
         attempts = await asyncio.gather(*(one(e) for e in batch))
