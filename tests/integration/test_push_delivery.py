@@ -479,3 +479,27 @@ async def test_delivered_entries_are_purged_after_the_retention(rig: Rig) -> Non
     rig.clock.advance(3601)
     assert await rig.worker.purge_if_due() == 3  # in batches of two
     assert [e.path[-1] for e in await rig.entries()] == ["L4"]
+
+
+async def test_a_stopped_worker_gives_its_unanswered_entries_back(rig: Rig) -> None:
+    """Shutdown mid-batch (the receiver holds its answers): the claimed entries are
+    pending again at once, not left to their lease, so a restart sends them at once."""
+    rig.receiver.hold = True
+    rig.receiver.start()
+    rig.worker.settings = PushSettings(poll_interval=0.05)
+    await rig.enqueue([put("L1"), put("L2")])
+    task = asyncio.create_task(rig.worker.run())
+    try:
+        for _ in range(200):
+            if len(rig.receiver.arrived) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert {e.state for e in await rig.entries()} == {OutboxState.SENDING}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        rig.receiver.hold = False
+    got = await rig.entries()
+    assert [(e.state, e.attempts, e.next_attempt_at) for e in got] == [
+        (OutboxState.PENDING, 0, T0)
+    ] * 2

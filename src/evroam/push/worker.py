@@ -177,8 +177,11 @@ class PushWorker:
                 for pid in [p for p in self._tasks if p not in self._partners]:
                     self._tasks.pop(pid).cancel()
                     self._events.pop(pid, None)
+                # Woken (a commit enqueued): refresh soon, but at most once a poll
+                # interval, however many commits wake it.
+                await asyncio.sleep(self.settings.poll_interval)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._supervisor.wait(), self.settings.poll_interval * 5)
+                    await asyncio.wait_for(self._supervisor.wait(), self.settings.poll_interval * 4)
         finally:
             tasks = list(self._tasks.values())
             for task in tasks:
@@ -284,7 +287,12 @@ class PushWorker:
                     return _Attempt(_unsent(entry, self._clock()), contact=None)
                 return await self._send(partner, entry)
 
-        attempts = await asyncio.gather(*(one(e) for e in batch))
+        sends = [asyncio.ensure_future(one(e)) for e in batch]
+        try:
+            attempts = await asyncio.gather(*sends)
+        except asyncio.CancelledError:
+            await self._give_back(batch, sends)
+            raise
         now = self._clock()
         async with self._uow() as uow:
             results = [a.result for a in attempts]
@@ -298,6 +306,29 @@ class PushWorker:
         if changed:
             self._on_status_change()
         return len(batch)
+
+    async def _give_back(
+        self, batch: Sequence[OutboxEntry], sends: Sequence[asyncio.Future[_Attempt]]
+    ) -> None:
+        """Stopped mid-batch (shutdown): record the answers already in, give the rest
+        back pending, so a restarted node sends them at once instead of after the lease
+        (a call cut off may have arrived: at least once)."""
+        for send in sends:
+            send.cancel()
+        await asyncio.gather(*sends, return_exceptions=True)
+        now = self._clock()
+        results = [
+            s.result().result
+            if s.done() and not s.cancelled() and s.exception() is None
+            else _unsent(e, now)
+            for e, s in zip(batch, sends, strict=True)
+        ]
+        try:
+            async with self._uow() as uow:
+                await uow.outbox.settle(results, self.owner, now)
+                await uow.commit()
+        except Exception:  # the lease runs out instead
+            log.warning("push: could not give back %d entries", len(batch), exc_info=True)
 
     async def _send(self, partner: Partner, entry: OutboxEntry) -> _Attempt:
         attempts = entry.attempts + 1
