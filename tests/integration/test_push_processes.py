@@ -111,39 +111,41 @@ def test_operator_sees_a_dead_letter_retries_it_and_drops_another(
     """The node's own worker delivers; LOC1's PUT is refused with a message full of
     markup and control characters: the API shows it as written, the CLI as text. LOC1's
     later PATCH waits behind it until the operator retries; then both arrive in order.
-    A dropped dead letter lets the entry behind it go."""
+    A dropped dead letter lets the entry behind it go; a partner's dead letters can be
+    retried all at once."""
     setup_db(db_url, receiver)
 
     def answer(a: Arrived) -> Any:
-        refused = a.path.endswith(("/LOC1", "/LOC2")) and refusing
+        refused = a.path.endswith(("/LOC1", "/LOC2", "/LOC4")) and refusing
         return (200, envelope(2001, NASTY)) if refused else None
 
     refusing = True
     receiver.answer = answer
     node = NodeProcess(db_url, tmp_path, country_code="NL", party_id="CPO", extra_env=FAST)
     try:
-        enqueue(db_url, [put("LOC1"), put("LOC2"), put("LOC3")])
+        enqueue(db_url, [put("LOC1"), put("LOC2"), put("LOC3"), put("LOC4")])
         enqueue(db_url, [status("LOC1", "E1", "CHARGING"), status("LOC2", "E1", "BLOCKED")])
         overview = wait_for(
-            lambda: (o := node.api("GET", "/outbox", expect=200))["dead"] == 2 and o
+            lambda: (o := node.api("GET", "/outbox", expect=200))["dead"] == 3 and o
         )
         (queue,) = overview["queues"]
         assert (queue["partner"], queue["module"], queue["pending"], queue["dead"]) == (
             "DE-AAA",
             "locations",
             2,
-            2,
+            3,
         )
         assert queue["delivered_last_minute"] == 1  # LOC3
         dead = node.api("GET", "/outbox/entries?state=dead", expect=200)
         assert [(e["path"][-1], e["last_ocpi_status"]) for e in dead] == [
             ("LOC1", 2001),
             ("LOC2", 2001),
+            ("LOC4", 2001),
         ]
         assert NASTY in dead[0]["last_error"]
 
         out = run("outbox", "list", *on(node)).stdout
-        assert "DE-AAA" in out and "2 dead" in out
+        assert "DE-AAA" in out and "3 dead" in out
         assert "[bold red]refused[/] \\x1b[2J <b>name</b>" in out
         assert "\x1b" not in out
         shown = run("outbox", "show", str(dead[0]["id"]), *on(node)).stdout
@@ -152,6 +154,9 @@ def test_operator_sees_a_dead_letter_retries_it_and_drops_another(
         refusing = False
         run("outbox", "retry", str(dead[0]["id"]), *on(node))
         run("outbox", "drop", str(dead[1]["id"]), *on(node))
+        bulk = run("outbox", "retry", "--partner", "DE-AAA", "--module", "locations", *on(node))
+        assert "1 dead letters will be sent again now" in bulk.stdout  # LOC4's
+        assert run("outbox", "retry", *on(node), ok=False).returncode == 2
         wait_for(lambda: node.api("GET", "/outbox", expect=200)["pending"] == 0)
         sent = receiver.paths()
 
@@ -167,6 +172,7 @@ def test_operator_sees_a_dead_letter_retries_it_and_drops_another(
             ("PUT", "locations/NL/CPO/LOC2"),
             ("PATCH", "locations/NL/CPO/LOC2/E1"),  # flows once its dead PUT is dropped
         ]
+        assert of("LOC4") == [("PUT", "locations/NL/CPO/LOC4")] * 2
         again = node.api("POST", f"/outbox/entries/{dead[0]['id']}/retry")
         assert "delivered, not dead" in again["detail"]
         assert run_json("outbox", "list", "--state", "delivered", node=node)["entries"]

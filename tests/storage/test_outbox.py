@@ -447,3 +447,16 @@ async def test_the_same_rules_hold_within_one_batch(uow: SqlUnitOfWorkFactory) -
         ("PUT", None),
         ("PATCH", "AVAILABLE"),
     ]
+
+
+async def test_retry_dead_of_a_partner_and_module(uow: SqlUnitOfWorkFactory) -> None:
+    a = await add_partner(uow, "DE", "AAA")
+    await enqueue(uow, [put_of("L1"), put_of("L2")])
+    got = await claim(uow, a)
+    await settle(uow, [DeliveryResult(e.id, OutboxState.DEAD, 1) for e in got])
+    async with uow() as u:
+        assert await u.outbox.retry_dead(a, ModuleId.TARIFFS, NOW) == 0
+        assert await u.outbox.retry_dead(a, ModuleId.LOCATIONS, NOW) == 2
+        assert await u.outbox.retry_dead(a, None, NOW) == 0
+        await u.commit()
+    assert len(await claim(uow, a)) == 2

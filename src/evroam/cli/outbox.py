@@ -190,19 +190,38 @@ def show(
 
 @command()
 def retry(
-    entry_id: EntryArg,
+    entry_id: Annotated[
+        int | None,
+        typer.Argument(metavar="ID", help="Outbox entry id (see 'list'); or give --partner."),
+    ] = None,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            "--partner", metavar="PARTNER", help="Every dead letter of this partner (id or CC-PID)."
+        ),
+    ] = None,
+    module: Annotated[
+        str | None,
+        typer.Option("--module", metavar="MODULE", help="With --partner: only this module."),
+    ] = None,
     node: NodeOpt = None,
     admin_token: TokenOpt = None,
     admin_token_file: TokenFileOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Send a dead letter again now (the entries of its object follow it)."""
+    """Send a dead letter (or a partner's) again now; later ones follow."""
+    if (entry_id is None) == (partner is None):
+        raise typer.BadParameter("give an entry ID or --partner, not both", param_hint="ID")
     api = connect(node, admin_token, admin_token_file)
-    data = api.call("POST", f"/outbox/entries/{entry_id}/retry")
-    if json_:
-        print_json(data)
+    if partner is not None:
+        partner_path(partner)  # checked like every partner reference
+        params = [("partner", partner.strip())] + ([("module", module.lower())] if module else [])
+        data = api.call("POST", f"/outbox/retry?{urlencode(params)}")
+        message = f"{data.get('retried', 0)} dead letters will be sent again now"
     else:
-        line(console(), f"outbox entry {entry_id} will be sent again now")
+        data = api.call("POST", f"/outbox/entries/{entry_id}/retry")
+        message = f"outbox entry {entry_id} will be sent again now"
+    print_json(data) if json_ else line(console(), message)
 
 
 @command()

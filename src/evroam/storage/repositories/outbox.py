@@ -412,6 +412,18 @@ class SqlOutboxRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    async def retry_dead(self, partner_id: int, module: ModuleId | None, now: datetime) -> int:
+        """Every dead letter of a partner (of one module) due now; how many."""
+        query = update(_TABLE).where(
+            _T.partner_id == partner_id, _T.state == OutboxState.DEAD.value
+        )
+        if module is not None:
+            query = query.where(_T.module == module.value)
+        result = await self._s.execute(
+            query.values(state=OutboxState.PENDING.value, next_attempt_at=now, updated_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def drop(self, entry_id: int) -> bool:
         """Delete an entry not in flight: what it owed is given up."""
         result = await self._s.execute(

@@ -185,6 +185,30 @@ async def retry(entry_id: int, node: AdminDep) -> Any:
     return entry_out(entry)
 
 
+class RetriedOut(BaseModel):
+    retried: int = Field(description="Dead letters due again now")
+
+
+@router.post(
+    "/retry",
+    response_model=RetriedOut,
+    summary="Send every dead letter of a partner (of one module) again now",
+)
+async def retry_partner(
+    node: AdminDep,
+    partner: Annotated[str, Query(description="Partner id or CC-PID")],
+    module: Annotated[ModuleId | None, Query()] = None,
+) -> Any:
+    ctx = node.partners.ctx
+    partner_id = (await node.partners.directory.resolve(partner)).id
+    async with ctx.uow() as uow:
+        count = await uow.outbox.retry_dead(partner_id, module, ctx.now())
+        await uow.commit()
+    if count and ctx.outbox is not None:
+        ctx.outbox.wake()
+    return RetriedOut(retried=count)
+
+
 @router.delete(
     "/entries/{entry_id}",
     status_code=204,
