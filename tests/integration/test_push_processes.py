@@ -277,3 +277,22 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
         )
         assert mine[-1] == ("PATCH", mine[-1][1]) and mine[-1][1]["status"] == "AVAILABLE"
         assert all(m == "PATCH" for m, _ in mine[len(puts) :])  # no PATCH before a PUT
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_worker_process_is_woken_by_another_process_commit(
+    db_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """PostgreSQL: a worker that polls only every 60 s delivers an entry another
+    process enqueued within seconds: the commit's NOTIFY wakes it."""
+    setup_db(db_url, receiver)
+    worker = start_worker(db_url, tmp_path, "w", EVROAM_PUSH__POLL_INTERVAL="60")
+    try:
+        wait_for(lambda: "woken by NOTIFY" in (tmp_path / "w.log").read_text())
+        time.sleep(0.5)  # its partner loop is idle, waiting
+        started = time.monotonic()
+        enqueue(db_url, [put("L1")])
+        wait_for(lambda: receiver.arrived, timeout=20)
+        assert time.monotonic() - started < 10
+    finally:
+        stop(worker)

@@ -321,6 +321,8 @@ class Outbox:
         await uow.outbox.drop_pending(dropped)
         await uow.outbox.rewrite_many(rewrites, now)
         await uow.outbox.add_many(entries, now)
+        if entries:
+            await uow.outbox.notify()  # workers of other processes (PostgreSQL)
         self.enqueued += len(rewrites) + len(entries)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -45,6 +45,9 @@ _T = _TABLE.c
 _CHUNK = 500
 
 _UNFINISHED = [s.value for s in UNFINISHED]
+
+#: The PostgreSQL notification channel of new entries (``push/runner.py`` listens).
+CHANNEL = "evroam_outbox"
 
 
 def _row_to_entry(r: Any) -> OutboxEntry:
@@ -160,6 +163,12 @@ class SqlOutboxRepository:
                     _T.id.in_(ids[start : start + _CHUNK]), _T.state == OutboxState.PENDING.value
                 )
             )
+
+    async def notify(self) -> None:
+        """PostgreSQL: tell listening workers of other processes (``NOTIFY``, delivered
+        when this transaction commits, once however often it is called); SQLite: none."""
+        if self._postgres:
+            await self._s.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
     async def add_many(self, entries: Sequence[OutboxEntry], now: datetime) -> None:
         if entries:
