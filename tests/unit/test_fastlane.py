@@ -4,15 +4,19 @@ app's exception handlers, route order, 404/405 left to FastAPI)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 
 from evroam.config import Settings
 from evroam.ocpi.app import build_ocpi_app, enabled_interfaces
-from evroam.ocpi.common.fastlane import FastLaneMiddleware, direct_routes
+from evroam.ocpi.common.fastlane import FastLaneMiddleware, IndexedHeaders, direct_routes
+from evroam.ocpi.common.limits import BodyLimitMiddleware
+from evroam.ocpi.common.transport import OcpiTransportMiddleware
 
 calls: list[str] = []
 
@@ -120,3 +124,60 @@ def test_every_ocpi_221_route_is_direct() -> None:
     mounted = [(f"/2.2.1/{i.path}", i.router.routes) for i in enabled_interfaces(settings, "2.2.1")]
     slow = [r.regex.pattern for r in direct_routes(mounted) if r.endpoint is None]
     assert slow == []
+
+
+def test_indexed_headers_answer_as_starlettes() -> None:
+    raw = [(b"authorization", b"Token a"), (b"x-dup", b"first"), (b"x-dup", b"second")]
+    headers = IndexedHeaders(raw)
+    assert headers["Authorization"] == headers.get("AUTHORIZATION") == "Token a"
+    assert headers["x-dup"] == Headers(raw=raw)["x-dup"] == "first"
+    assert "X-Dup" in headers and "x-none" not in headers and headers.get("x-none") is None
+    assert headers.getlist("x-dup") == ["first", "second"]
+
+
+echo_router = APIRouter()
+
+
+@echo_router.post("/echo/{what}")
+async def echo(what: str, request: Request) -> Response:
+    calls.append("echo")
+    return JSONResponse({"what": what, "length": len(await request.body())})
+
+
+def edge(limit: int = 100) -> OcpiTransportMiddleware:
+    """The OCPI edge's composition (``ocpi_edge``) around a small app."""
+    app = FastAPI()
+    app.include_router(echo_router)
+    limited = BodyLimitMiddleware(app, limit)
+    lane = FastLaneMiddleware(
+        app, direct_routes([("", echo_router.routes)]), app.exception_handlers, limited
+    )
+    return OcpiTransportMiddleware(limited, lane=lane)
+
+
+async def _post(app: object, path: str, **kw: object) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.post(path, **kw)  # type: ignore[arg-type]
+
+
+async def test_the_lane_reads_the_body_and_answers_with_the_request_ids() -> None:
+    calls.clear()
+    resp = await _post(edge(), "/echo/x", content=b"y" * 100, headers={"x-request-id": "r-1"})
+    assert resp.json() == {"what": "x", "length": 100} and calls == ["echo"]
+    assert resp.headers["x-request-id"] == "r-1" and resp.headers["x-correlation-id"]
+
+
+async def test_the_lane_refuses_a_body_over_the_limit_before_the_route_runs() -> None:
+    calls.clear()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(5):
+            yield b"y" * 30
+
+    declared = await _post(edge(), "/echo/x", content=b"y" * 101, headers={"x-request-id": "r-2"})
+    streamed = await _post(edge(), "/echo/x", content=chunks(), headers={"x-request-id": "r-3"})
+    for resp, rid in ((declared, "r-2"), (streamed, "r-3")):
+        assert resp.status_code == 413 and "larger than 100 bytes" in resp.text
+        assert resp.headers["x-request-id"] == rid
+    assert calls == []

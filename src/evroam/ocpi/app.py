@@ -90,9 +90,10 @@ def build_ocpi_app(settings: Settings) -> FastAPI:
 
 def ocpi_edge(app: FastAPI, settings: Settings) -> ASGIApp:
     """What is mounted at ``/ocpi``: the transport middleware (request IDs, trailing
-    slashes, the version documents), the body limit inside it (a 413 still carries
-    X-Request-ID), then the fast lane (``common/fastlane.py``), which calls the routes
-    of the simple shape directly and hands everything else to ``app``.
+    slashes, the version documents), which hands the routes of the simple shape to the
+    fast lane (``common/fastlane.py``: the body read under the limit, the route called
+    directly) and everything else to the body limit and then ``app``. A 413 carries
+    X-Request-ID on both paths.
 
     Plain ASGI wrappers around the FastAPI app rather than its own middleware stack: a
     request on the fast lane then skips FastAPI's outer layers (error, telemetry and
@@ -103,6 +104,8 @@ def ocpi_edge(app: FastAPI, settings: Settings) -> ASGIApp:
         for version in sort_versions(VERSIONS)
         for interface in enabled_interfaces(settings, version)
     ]
-    lane = FastLaneMiddleware(app, direct_routes(mounted), app.exception_handlers)
-    limited = BodyLimitMiddleware(lane, max_bytes=settings.max_body_bytes)
-    return OcpiTransportMiddleware(limited, documents=version_documents(settings), owner=app)
+    limited = BodyLimitMiddleware(app, max_bytes=settings.max_body_bytes)
+    lane = FastLaneMiddleware(app, direct_routes(mounted), app.exception_handlers, limited)
+    return OcpiTransportMiddleware(
+        limited, documents=version_documents(settings), owner=app, lane=lane
+    )

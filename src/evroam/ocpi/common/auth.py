@@ -54,6 +54,9 @@ class AuthCache:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: dict[str, tuple[float, Partner, CredentialsTokenKind]] = {}
+        # Authorization header -> (expiry, caller): a busy partner sends the same header
+        # every time, so a hit skips decoding and hashing it (a tenth of an EVSE PATCH).
+        self._callers: dict[str, tuple[float, Caller]] = {}
         self._inflight: dict[tuple[str, ...], asyncio.Future[_Found]] = {}
         self._touched: dict[int, float] = {}
         self._clock = clock
@@ -66,6 +69,7 @@ class AuthCache:
     def clear(self) -> None:
         self.generation += 1
         self._entries.clear()
+        self._callers.clear()
         self._touched.clear()
 
     def get(self, token_hash: str) -> tuple[Partner, CredentialsTokenKind] | None:
@@ -87,6 +91,26 @@ class AuthCache:
             self._entries.clear()
         self._entries[token_hash] = (self._clock() + CACHE_SECONDS, partner, kind)
 
+    def caller(self, header: str) -> Caller | None:
+        entry = self._callers.get(header)
+        if entry is None:
+            return None
+        if entry[0] < self._clock():
+            self._callers.pop(header, None)
+            return None
+        return entry[1]
+
+    def put_caller(self, header: str, caller: Caller, generation: int) -> None:
+        """Remember the caller of ``header`` for as long as its token's entry lives."""
+        if generation != self.generation:
+            return
+        entry = self._entries.get(caller.token_hash)
+        if entry is None:
+            return
+        if len(self._callers) > 10_000:
+            self._callers.clear()
+        self._callers[header] = (entry[0], caller)
+
     def due_for_touch(self, partner_id: int) -> bool:
         """True at most every TOUCH_EVERY_SECONDS per partner: last_connection is coarse."""
         now = self._clock()
@@ -105,6 +129,18 @@ class Authenticator:
         self.cache = cache
 
     async def authenticate(self, header: str | None) -> Caller:
+        cache = self.cache
+        if header:
+            known = cache.caller(header)
+            if known is not None:
+                return known
+        generation = cache.generation
+        caller = await self._authenticate(header)
+        assert header is not None  # parse_authorization refuses a missing one
+        cache.put_caller(header, caller, generation)
+        return caller
+
+    async def _authenticate(self, header: str | None) -> Caller:
         candidates = parse_authorization(header)
         hashes = [hash_token(c) for c in candidates]
         cache = self.cache

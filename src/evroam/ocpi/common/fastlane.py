@@ -35,10 +35,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from evroam.ocpi.common.limits import BodyLimitMiddleware
 
 Dependency = Callable[[Request], Awaitable[Any]]
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -147,25 +150,69 @@ def direct_routes(mounted: Iterable[tuple[str, Iterable[Any]]]) -> list[DirectRo
     return table
 
 
+class IndexedHeaders(Headers):
+    """Starlette's ``Headers`` with lookups in a dictionary built once per request.
+
+    Why: ``Headers`` looks a name up by encoding it and scanning the raw list, on every
+    ``get``; a functional request reads its headers six to eight times (authorization,
+    four routing headers, content type). Same answers (the first of repeated headers,
+    case-insensitive names), same raw list for everything else."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        super().__init__(raw=raw)
+        index: dict[str, str] = {}
+        for name, value in reversed(raw):  # the first of repeated headers wins
+            index[name.decode("latin-1").lower()] = value.decode("latin-1")
+        self._index = index
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            return self._index[key.lower()]
+        except KeyError:
+            raise KeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._index.get(key.lower(), default)
+
+    def __contains__(self, key: Any) -> bool:
+        return isinstance(key, str) and key.lower() in self._index
+
+
+def _with_ids(send: Send, ids: list[tuple[bytes, bytes]]) -> Send:
+    async def send_with_ids(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *ids]}
+        await send(message)
+
+    return send_with_ids
+
+
 class FastLaneMiddleware:
-    """Serves requests of direct routes (see the module), passes the rest on."""
+    """Serves requests of direct routes (see the module), passes the rest on.
+
+    Used two ways: as a middleware of its own (``__call__``), or by the transport
+    middleware, which asks ``match`` and calls ``serve`` with the request IDs to add
+    (``ocpi_edge``). Given ``limit``, ``serve`` reads the body itself under that limit
+    before calling the route, and answers through the server's own ``send``: no
+    ``receive``/``send`` wrappers per request on the hot paths."""
 
     def __init__(
         self,
         app: ASGIApp,
         routes: list[DirectRoute],
         handlers: Mapping[Any, Callable[..., Any]],
+        limit: BodyLimitMiddleware | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
+        self.limit = limit
         self.handlers: dict[type, Handler] = {
             k: v for k, v in handlers.items() if isinstance(k, type)
         }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def match(self, scope: Scope) -> tuple[DirectRoute, dict[str, str]] | None:
+        """The direct route of this request and its path parameters, or None: FastAPI's
+        to serve (another route, an earlier non-direct one, or none at all)."""
         path = route_path(scope)
         method = scope["method"]
         for route in self.routes:
@@ -175,20 +222,40 @@ class FastLaneMiddleware:
             if match is None:
                 continue
             if route.endpoint is None:
-                break
-            await self._serve(route, match.groupdict(), scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+                return None
+            return route, match.groupdict()
+        return None
 
-    async def _serve(
-        self, route: DirectRoute, params: dict[str, str], scope: Scope, receive: Receive, send: Send
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.match(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        await self.serve(found[0], found[1], scope, receive, send)
+
+    async def serve(
+        self,
+        route: DirectRoute,
+        params: dict[str, str],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        ids: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        """Call ``route`` and send its answer, with ``ids`` added to its headers."""
         assert route.endpoint is not None
+        ids = ids or []
         # What FastAPI's app would have set: routes reach ``request.app.state``.
         scope["app"] = self.app
         scope["path_params"] = params
         request = Request(scope, receive)
+        request._headers = IndexedHeaders(scope["headers"])
         try:
+            if self.limit is not None:
+                body = await self.limit.read_body(scope, receive, _with_ids(send, ids))
+                if body is None:  # refused, and answered
+                    return
+                request._body = body
             kwargs: dict[str, Any] = {}
             for arg in route.args:
                 if arg.kind == "request":
@@ -208,7 +275,18 @@ class FastLaneMiddleware:
             if handler is None:
                 raise
             response = await handler(request, exc)
-        await response(scope, receive, send)
+        if type(response) is Response and response.background is None:
+            # A plain answer with its body at hand: its two messages, sent straight on.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [*response.raw_headers, *ids],
+                }
+            )
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        await response(scope, receive, _with_ids(send, ids) if ids else send)
 
     def _handler_for(self, exc: Exception) -> Handler | None:
         for cls in type(exc).__mro__:

@@ -30,6 +30,7 @@ from evroam.core.logctx import partner_var, request_id_var
 from evroam.ocpi.common.deps import note_contact
 from evroam.ocpi.common.envelope import dump_json, envelope
 from evroam.ocpi.common.errors import OcpiError, ServerError
+from evroam.ocpi.common.fastlane import FastLaneMiddleware
 from evroam.ocpi.common.timeutil import format_datetime, utcnow
 
 _SAFE_ID = re.compile(rb"^[\x21-\x7E]{1,64}$")
@@ -39,12 +40,19 @@ log = logging.getLogger("evroam.web")
 
 class OcpiTransportMiddleware:
     def __init__(
-        self, app: ASGIApp, documents: Mapping[str, Any] | None = None, owner: Any = None
+        self,
+        app: ASGIApp,
+        documents: Mapping[str, Any] | None = None,
+        owner: Any = None,
+        lane: FastLaneMiddleware | None = None,
     ) -> None:
         """``owner``: the app whose ``state.ocpi`` answers the documents (default: the
-        app in the scope, when this runs as that app's own middleware)."""
+        app in the scope, when this runs as that app's own middleware). ``lane``: the
+        fast lane, asked first, which serves its routes with the IDs handed to it rather
+        than through a wrapped ``send`` (``fastlane.py``)."""
         self.app = app
         self.owner = owner
+        self.lane = lane
         # Serialised once: only the envelope's timestamp changes between answers.
         self.documents = {
             path: dump_json({"data": data})[:-1] for path, data in (documents or {}).items()
@@ -85,6 +93,12 @@ class OcpiTransportMiddleware:
                 await self._serve_document(
                     scope, send, self.documents[path], authorization, request_id, correlation_id
                 )
+                return
+            found = self.lane.match(scope) if self.lane is not None else None
+            if found is not None:
+                assert self.lane is not None
+                ids = [(b"x-request-id", request_id), (b"x-correlation-id", correlation_id)]
+                await self.lane.serve(found[0], found[1], scope, receive, send, ids)
                 return
 
             async def send_with_ids(message: Message) -> None:
