@@ -11,11 +11,13 @@ work that re-reads the key first, so two concurrent POSTs of one CDR cannot both
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import ModuleId, Partner
+from evroam.services import pushes
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
 from evroam.services.writes import Change, Written
@@ -53,7 +55,14 @@ class CdrService:
                     "credit_reference_id: the original id)"
                 )
             stored = replace(cdr, created_at=now, row_id=None)
-            return Written(stored, replace(stored))
+            owed = (
+                ()
+                if cdr.partner_id is not None
+                else pushes.post(
+                    ModuleId.CDRS, cdr.key, json.loads(cdr.document_json), cdr.audience
+                )
+            )
+            return Written(stored, replace(stored), push=owed)
 
         return await self.ctx.writer.write(Change(ModuleId.CDRS, cdr.key, apply))
 

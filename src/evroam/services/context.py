@@ -63,7 +63,7 @@ class PartnerContext:
     reader: ObjectReader = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "writer", ObjectWriter(self.uow))
+        object.__setattr__(self, "writer", ObjectWriter(self.uow, outbox=self.outbox))
         object.__setattr__(self, "reader", ObjectReader(self.uow))
 
     def now(self) -> datetime:

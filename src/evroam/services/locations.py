@@ -30,7 +30,9 @@ from typing import Any, Literal
 
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.push import PushChange
 from evroam.core.types import ModuleId, Partner
+from evroam.services import pushes
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
 from evroam.services.writes import Change, Written
@@ -198,6 +200,23 @@ def apply_patch(
     return location
 
 
+def _owed(
+    key: ObjectKey, path: LocationPath, location: Document, patch: Document | None
+) -> tuple[PushChange, ...]:
+    """What partners are owed for a change of the node's own Location at ``path``: the
+    object there as now stored (PUT), or the PATCH with its new ``last_updated``."""
+    parts = tuple(
+        p
+        for p in (key.country_code, key.party_id, key.id, path.evse_uid, path.connector_id)
+        if p is not None
+    )
+    target = select(location, path)
+    assert target is not None  # the change stored it
+    if patch is None:
+        return pushes.put(MODULE, key, parts, target)
+    return pushes.patch(MODULE, key, parts, patch, target["last_updated"])
+
+
 class LocationsService:
     def __init__(self, ctx: PartnerContext) -> None:
         self.ctx = ctx
@@ -206,12 +225,14 @@ class LocationsService:
     # -- the node's own Locations (operator API) ------------------------------------
     async def put_own(self, path: LocationPath, body: Document) -> Outcome:
         self.rules.check_node_owns(path.key, MODULE)
-        return await self._write(path, None, lambda loc: apply_put(loc, path, body, owned=True))
+        return await self._write(
+            path, None, lambda loc: apply_put(loc, path, body, owned=True), patch=None
+        )
 
     async def patch_own(self, path: LocationPath, patch: Document, validate: Validator) -> Outcome:
         self.rules.check_node_owns(path.key, MODULE)
         return await self._write(
-            path, None, lambda loc: apply_patch(loc, path, patch, validate, owned=True)
+            path, None, lambda loc: apply_patch(loc, path, patch, validate, owned=True), patch
         )
 
     # -- what partners push into the Receiver interface ----------------------------
@@ -234,10 +255,16 @@ class LocationsService:
         path: LocationPath,
         partner_id: int | None,
         change: Callable[[Document | None], Outcome | Document],
+        patch: Document | None = None,
     ) -> Outcome:
-        """One read-modify-write of the Location, through the group-commit writer."""
+        """One read-modify-write of the Location, through the group-commit writer.
+        ``patch``: the change is that PATCH (what partners are owed is a PATCH too)."""
         return await self.ctx.writer.write(
-            Change(MODULE, path.key, lambda stored: self._apply(path, partner_id, change, stored))
+            Change(
+                MODULE,
+                path.key,
+                lambda stored: self._apply(path, partner_id, change, stored, patch),
+            )
         )
 
     def _apply(
@@ -246,6 +273,7 @@ class LocationsService:
         partner_id: int | None,
         change: Callable[[Document | None], Outcome | Document],
         stored: StoredObject | None,
+        patch: Document | None = None,
     ) -> Written[Outcome]:
         if stored is not None and stored.partner_id != partner_id:
             raise InvalidInput(f"location {path.key.label} belongs to another sender")
@@ -269,7 +297,8 @@ class LocationsService:
             shared=is_shared(result),
             created_at=stored.created_at if stored else self.ctx.now(),
         )
-        return Written(obj, outcome)
+        owed = () if partner_id is not None else _owed(obj.key, path, result, patch)
+        return Written(obj, outcome, push=owed)
 
     # -- reads ---------------------------------------------------------------------
     async def get(

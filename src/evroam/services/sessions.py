@@ -38,6 +38,7 @@ from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.ports import UnitOfWork
 from evroam.core.types import ModuleId, Partner, Role
+from evroam.services import pushes
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
 from evroam.services.writes import Change, Written
@@ -75,6 +76,10 @@ def audience_of(doc: Document) -> str | None:
     if not isinstance(token, dict) or not token.get("country_code") or not token.get("party_id"):
         return None
     return f"{str(token['country_code']).upper()}-{str(token['party_id']).upper()}"
+
+
+def _path(key: ObjectKey) -> tuple[str, ...]:
+    return (key.country_code, key.party_id, key.id)
 
 
 def _dump(doc: Document) -> str:
@@ -160,7 +165,14 @@ class SessionsService:
                 partner_id=partner_id,
                 audience=audience_of(doc),
             )
-            return Written(obj, "created" if stored is None else "updated")
+            owed = (
+                ()
+                if partner_id is not None
+                else pushes.put(
+                    ModuleId.SESSIONS, obj.key, _path(obj.key), doc, audience=obj.audience
+                )
+            )
+            return Written(obj, "created" if stored is None else "updated", push=owed)
 
         return await self.ctx.writer.write(Change(ModuleId.SESSIONS, key, apply))
 
@@ -194,7 +206,19 @@ class SessionsService:
                 created_at=stored.created_at,
                 audience=audience_of(doc),
             )
-            return Written(obj, "updated")
+            owed = (
+                ()
+                if partner_id is not None
+                else pushes.patch(
+                    ModuleId.SESSIONS,
+                    obj.key,
+                    _path(obj.key),
+                    {k: v for k, v in patch.items() if k not in ("country_code", "party_id", "id")},
+                    doc["last_updated"],
+                    audience=obj.audience,
+                )
+            )
+            return Written(obj, "updated", push=owed)
 
         return await self.ctx.writer.write(Change(ModuleId.SESSIONS, key, apply))
 

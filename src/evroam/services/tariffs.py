@@ -25,6 +25,7 @@ from typing import Literal
 
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import ModuleId, Partner
+from evroam.services import pushes
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
 from evroam.services.writes import Change, Written
@@ -61,7 +62,12 @@ class TariffsService:
                 shared=True,
                 created_at=now,
             )
-            return Written(obj, "created" if stored is None else "updated")
+            owed = (
+                ()
+                if partner_id is not None
+                else pushes.put(MODULE, key, (key.country_code, key.party_id, key.id), doc)
+            )
+            return Written(obj, "created" if stored is None else "updated", push=owed)
 
         return await self.ctx.writer.write(Change(MODULE, key, apply))
 
@@ -71,7 +77,12 @@ class TariffsService:
         def apply(stored: StoredObject | None) -> Written[bool]:
             if stored is None or stored.partner_id != partner_id:
                 return Written(None, False)
-            return Written(None, True, delete=True)
+            owed = (
+                ()
+                if partner_id is not None
+                else pushes.delete(MODULE, key, (key.country_code, key.party_id, key.id))
+            )
+            return Written(None, True, delete=True, push=owed)
 
         return await self.ctx.writer.write(Change(MODULE, key, apply))
 

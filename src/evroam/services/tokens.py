@@ -39,6 +39,7 @@ from typing import Any, Literal
 from evroam.core.errors import DomainError, InvalidInput
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.types import ModuleId, Partner
+from evroam.services import pushes
 from evroam.services.context import PartnerContext
 from evroam.services.objects import ObjectRules
 from evroam.services.writes import Change, Written
@@ -146,7 +147,12 @@ class TokensService:
             if self.rules.is_stale(stored, last_updated):
                 return Written(None, "stale")
             obj = StoredObject(MODULE, key, last_updated, document_json, partner_id=partner_id)
-            return Written(obj, "created" if stored is None else "updated")
+            owed = (
+                ()
+                if partner_id is not None
+                else pushes.put(MODULE, key, _path(key), doc, query=_query(key))
+            )
+            return Written(obj, "created" if stored is None else "updated", push=owed)
 
         return await self.ctx.writer.write(Change(MODULE, key, apply))
 
@@ -182,7 +188,19 @@ class TokensService:
                 return Written(None, "stale")
             merged = validate({**json.loads(stored.document_json), **patch})
             obj = StoredObject(MODULE, key, incoming, _dumps(merged), partner_id=partner_id)
-            return Written(obj, "updated")
+            owed = (
+                ()
+                if partner_id is not None
+                else pushes.patch(
+                    MODULE,
+                    key,
+                    _path(key),
+                    _moved(patch),
+                    merged["last_updated"],
+                    query=_query(key),
+                )
+            )
+            return Written(obj, "updated", push=owed)
 
         return await self.ctx.writer.write(Change(MODULE, key, apply))
 
@@ -246,6 +264,19 @@ class TokensService:
         else:
             allowed, info = result, None
         return str(allowed), info
+
+
+def _path(key: ObjectKey) -> tuple[str, ...]:
+    return (key.country_code, key.party_id, key.id)
+
+
+def _query(key: ObjectKey) -> tuple[tuple[str, str], ...]:
+    return (("type", key.variant),)
+
+
+def _moved(patch: Document) -> Document:
+    """The fields a PATCH changes (the key fields only repeat the URL)."""
+    return {k: v for k, v in patch.items() if k not in ("country_code", "party_id", "uid", "type")}
 
 
 def _dumps(doc: Document) -> str:

@@ -20,8 +20,11 @@ What each caller still gets on its own:
   database), each change of the batch is tried again alone, so only the change at
   fault fails.
 
-The writer is the one way the services change functional objects, so the outbox of
-issue 8 joins the same transaction by adding its entries here.
+The writer is the one way the services change functional objects, so the push outbox
+(issue 8) joins the same transaction here: what each applied change owes the partners
+(``Written.push``) goes to ``OutboxPort.enqueue`` before the commit, in the order the
+changes were applied, and the outbox is woken after it. A change and its pushes commit
+together or not at all.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from typing import Any, Generic, TypeVar
 
 from evroam.core.errors import DomainError
 from evroam.core.objects import ObjectKey, StoredObject, key_identity
-from evroam.core.ports import UnitOfWorkFactory
+from evroam.core.ports import OutboxPort, UnitOfWorkFactory
+from evroam.core.push import PushChange
 from evroam.core.types import ModuleId
 from evroam.services.batching import Batcher, settle_error
 
@@ -54,6 +58,8 @@ class Written(Generic[R]):
     obj: StoredObject | None
     result: R
     delete: bool = False
+    #: What partners are owed for it (changes of the node's own data only).
+    push: tuple[PushChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +76,12 @@ class Change(Generic[R]):
 class ObjectWriter(Batcher[Change[Any]]):
     """Batches concurrent ``write`` calls into shared transactions (see the module)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, max_batch: int = MAX_BATCH, outbox: OutboxPort | None = None
+    ) -> None:
         super().__init__(max_batch)
         self._uow = uow
+        self._outbox = outbox
 
     async def write(self, change: Change[R]) -> R:
         """Apply ``change`` and return its result once it is committed."""
@@ -117,6 +126,7 @@ class ObjectWriter(Batcher[Change[Any]]):
                     current[(module, ident)] = stored.get(ident)
             written: dict[tuple[ModuleId, tuple[str, str, str, str]], StoredObject] = {}
             deleted: list[int] = []
+            pushes: list[PushChange] = []
             for change, future in batch:
                 slot = (change.module, key_identity(change.key))
                 try:
@@ -140,12 +150,18 @@ class ObjectWriter(Batcher[Change[Any]]):
                         obj.created_at = before.created_at
                     current[slot] = obj
                     written[slot] = obj
+                pushes.extend(outcome.push)
                 answers.append((future, outcome.result, None))
             if deleted:
                 await uow.objects.delete_rows(deleted)
             if written:
                 await uow.objects.put_many(list(written.values()))
+            outbox = self._outbox if pushes else None
+            if outbox is not None:
+                await outbox.enqueue(uow, pushes)
             await uow.commit()
+        if outbox is not None:
+            outbox.wake()
         for future, result, error in answers:
             if future.done():  # the caller went away; its change is stored all the same
                 continue
