@@ -7,7 +7,6 @@ every failure into the core's ``PartnerUnreachable`` with a message an operator 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +22,6 @@ from evroam.core.errors import (
     PartnerRefused,
     PartnerUnreachable,
 )
-from evroam.core.objects import ObjectKey
 from evroam.core.ports import Credentials, PulledObject, PulledPage, VersionRef
 from evroam.core.types import Endpoint, InterfaceRole, ModuleId, Partner
 from evroam.ocpi.common.client import OcpiClient, PartnerError
@@ -33,19 +31,18 @@ from evroam.ocpi.common.module import CredentialsClient
 from evroam.ocpi.common.pagination import next_link
 from evroam.ocpi.common.timeutil import format_datetime
 from evroam.ocpi.common.versions_models import VersionDetailsModel, VersionModel
-from evroam.ocpi.v2_2_1.cdrs.convert import to_stored as cdr_to_stored
-from evroam.ocpi.v2_2_1.cdrs.models import ReceivedCDR
-from evroam.ocpi.v2_2_1.locations.convert import to_document as location_document
-from evroam.ocpi.v2_2_1.locations.models import Location
-from evroam.ocpi.v2_2_1.sessions.convert import to_document as session_document
-from evroam.ocpi.v2_2_1.sessions.models import Session
-from evroam.ocpi.v2_2_1.tariffs.convert import key_of as tariff_key
-from evroam.ocpi.v2_2_1.tariffs.convert import parse_tariff
-from evroam.ocpi.v2_2_1.tariffs.convert import to_document as tariff_document
-from evroam.ocpi.v2_2_1.tokens.convert import to_document as token_document
-from evroam.ocpi.v2_2_1.tokens.convert import token_key
-from evroam.ocpi.v2_2_1.tokens.models import Token
 from evroam.ocpi.versions import canonical, package
+
+
+def pull_item(version: str | None, module: ModuleId) -> Callable[[Any], PulledObject] | None:
+    """How ``version``'s package reads one item of a pulled Sender list of ``module``
+    (its ``PULL_ITEMS``), or None where the version offers none."""
+    try:
+        pkg = package(version or "")
+    except KeyError:
+        return None
+    items: dict[ModuleId, Callable[[Any], PulledObject]] = getattr(pkg, "PULL_ITEMS", {})
+    return items.get(module)
 
 
 def credentials_client(version: str) -> tuple[CredentialsClient, bool]:
@@ -168,12 +165,13 @@ class OcpiPartnerApi:
         date_from: datetime | None = None,
     ) -> AsyncIterator[PulledPage]:
         """Every page of the partner's Sender list of ``module``, each item validated on
-        its own (see ``PULL_PARSERS``). The pages are read here rather than through the
-        module clients' page readers: those stop at the first invalid item (Locations,
-        Tokens) or drop it silently (CDRs), and a catch-up must store the rest and say
-        which item was refused and why; and the progress shown wants ``X-Total-Count``.
+        its own (the version package's ``PULL_ITEMS``). The pages are read here rather
+        than through the module clients' page readers: those stop at the first invalid
+        item (Locations, Tokens) or drop it silently (CDRs), and a catch-up must store
+        the rest and say which item was refused and why; and the progress shown wants
+        ``X-Total-Count``.
         """
-        parse = PULL_PARSERS.get((partner.version or "", module))
+        parse = pull_item(partner.version, module)
         if parse is None:
             raise MissingEndpoints(
                 f"pulling {module.value} over OCPI {partner.version or '(none)'} is not "
@@ -265,53 +263,3 @@ def _item_id(item: Any) -> str:
 
 def _shorten(reason: str, limit: int = 300) -> str:
     return reason if len(reason) <= limit else reason[: limit - 1] + "…"
-
-
-def _validated(model: type[Any], item: Any) -> Any:
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        raise ValueError(describe_validation_error(exc)) from None
-
-
-def _location(item: Any) -> PulledObject:
-    loc = _validated(Location, item)
-    doc = location_document(loc)
-    key = ObjectKey(loc.country_code, loc.party_id, loc.id)
-    return PulledObject(key, doc, loc.last_updated)
-
-
-def _tariff(item: Any) -> PulledObject:
-    tariff = parse_tariff(item)
-    return PulledObject(tariff_key(tariff), tariff_document(tariff), tariff.last_updated)
-
-
-def _session(item: Any) -> PulledObject:
-    session = _validated(Session, item)
-    key = ObjectKey(session.country_code, session.party_id, session.id)
-    return PulledObject(key, session_document(session), session.last_updated)
-
-
-def _token(item: Any) -> PulledObject:
-    token = _validated(Token, item)
-    doc = token_document(token)
-    return PulledObject(token_key(doc), doc, token.last_updated)
-
-
-def _cdr(item: Any) -> PulledObject:
-    cdr = _validated(ReceivedCDR, item)
-    stored = cdr_to_stored(cdr)
-    doc = json.loads(stored.document_json)
-    return PulledObject(stored.key, doc, stored.last_updated, audience=stored.audience)
-
-
-#: How one item of a pulled Sender list becomes a ``PulledObject`` (``ValueError`` or
-#: ``InvalidInput`` naming the bad field otherwise), per (version, module): the same wire
-#: models and conversions the module's Receiver route applies to a pushed object.
-PULL_PARSERS: dict[tuple[str, ModuleId], Callable[[Any], PulledObject]] = {
-    ("2.2.1", ModuleId.LOCATIONS): _location,
-    ("2.2.1", ModuleId.TARIFFS): _tariff,
-    ("2.2.1", ModuleId.SESSIONS): _session,
-    ("2.2.1", ModuleId.TOKENS): _token,
-    ("2.2.1", ModuleId.CDRS): _cdr,
-}

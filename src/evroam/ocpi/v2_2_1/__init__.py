@@ -14,8 +14,9 @@ from evroam.ocpi.v2_2_1 import (
     tokens,
 )
 from evroam.ocpi.v2_2_1.meta import TOKEN_BASE64, VERSION
+from evroam.ocpi.v2_2_1.pull import PULL_ITEMS
 
-__all__ = ["MODULES", "TOKEN_BASE64", "VERSION"]
+__all__ = ["MODULES", "PULL_ITEMS", "TOKEN_BASE64", "VERSION"]
 
 MODULES: tuple[Module, ...] = (
     credentials.MODULE,
