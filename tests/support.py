@@ -128,9 +128,29 @@ class NodeProcess:
         args += list(extra_args)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
         env.update(extra_env or {})
+        self._launch = (args, env, workdir)  # restart() starts the same node again
         # One client per node: a new httpx client per request costs ~30 ms (CA bundle load).
         self.http = httpx.Client(timeout=60)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
+        )
+        self._wait_ready()
+
+    def kill(self) -> None:
+        """SIGKILL: the node gets no chance to finish anything, as in a crash."""
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def restart(self) -> None:
+        """Starts the stopped or killed node again, on the same port (its partners hold
+        URLs with it) and database; its log goes on in the same file."""
+        assert self.proc.poll() is not None, "still running"
+        args, env, workdir = self._launch
+        if self.http.is_closed:
+            self.http = httpx.Client(timeout=60)
+        if self._log.closed:
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
         )

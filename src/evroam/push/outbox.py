@@ -188,6 +188,33 @@ def _candidate(queue: Sequence[_Slot], name: str, path: tuple[str, ...]) -> _Slo
     return None
 
 
+def _absorb(module: ModuleId, queue: list[_Slot], slot: _Slot) -> int | None:
+    """Fold ``slot`` into an earlier pending slot of its target when nothing of an
+    overlapping path is owed between them; the id of the entry that became moot.
+
+    Two pending entries of one target arise when a change came while the first was in
+    flight (it could not be merged then) and the attempt failed: both are pending again.
+    Without this, a partner that stays down keeps two entries for such an object, not
+    the one per object that coalescing promises."""
+    at = queue.index(slot)
+    for earlier in reversed(queue[:at]):
+        if earlier.target == slot.target:
+            if earlier.entry is None or slot.entry is None:
+                return None  # only stored entries can be two: a batch merges its own
+            if earlier.entry.version != slot.entry.version:
+                return None
+            merged = fold(module, earlier.current(), slot.current())
+            if merged is None:
+                return None
+            earlier.op, earlier.text, earlier.dirty = merged, None, True
+            slot.dropped = True
+            queue.remove(slot)
+            return slot.entry.id
+        if related(earlier.path, slot.path):
+            return None
+    return None
+
+
 def receiving_party(partner: Partner, module: ModuleId, audience: tuple[str, str] | None) -> str:
     """The partner's party the call is addressed to (routing header TO), ``CC-PID``;
     empty when the partner must not get it (it does not hold the audience party)."""
@@ -274,6 +301,9 @@ class Outbox:
                         merged, text = fold(change.module, slot.current(), theirs), None
                     if merged is not None:
                         slot.op, slot.text, slot.dirty = merged, text, True
+                        gone = _absorb(change.module, queue, slot)
+                        if gone is not None:
+                            dropped.append(gone)
                         continue
                 if op.method in (PushMethod.PUT, PushMethod.DELETE):
                     for gone in _superseded(queue, item.path):
