@@ -88,3 +88,57 @@ def test_a_token_and_its_blocking_reach_the_cpo(connected_nodes: Pair) -> None:
         lambda: received(cpo, "/tokens/DE/MSP/TOK-PUSH-1"), lambda t: t and t["valid"] is False
     )
     assert got["last_updated"] == "2026-11-20T12:00:00Z"
+
+
+def test_a_session_its_updates_and_its_cdr_reach_only_the_emsp_of_the_token(
+    connected_nodes: Pair,
+) -> None:
+    """A Session (PUT, then PATCHes of kwh and charging_periods) and its CDR (POST)
+    reach the eMSP holding the token's party, DE-MSP: it ends with every period once,
+    in order, and serves the CDR from its Receiver. Another eMSP partner of the CPO
+    (a fake, DE-OTH, with Receivers of every module) gets none of them: Sessions and
+    CDRs are owed only to their audience, while it does get a Location."""
+    from tests.integration.test_cdrs import RECEIVER, cdr, token_for
+    from tests.integration.test_push_nodes import RecordingEmsp, register_fake
+    from tests.integration.test_sessions import period, session
+
+    cpo, emsp = connected_nodes
+    other = RecordingEmsp(country_code="DE", party_id="OTH").start()
+    try:
+        register_fake(cpo, other)
+        cpo.api("PUT", "/sessions/NL/CPO/SES-PUSH-1", session("SES-PUSH-1", kwh=0), expect=None)
+        periods = [period(f"2026-11-25T09:{15 * n:02d}:00Z", 2.0) for n in range(3)]
+        for n, p in enumerate(periods, start=1):
+            update = {
+                "kwh": 2.0 * n,
+                "charging_periods": [p],
+                "last_updated": f"2026-11-25T10:0{n}:00Z",
+            }
+            cpo.api("PATCH", "/sessions/NL/CPO/SES-PUSH-1", update, expect=200)
+        got = eventually(
+            lambda: received(emsp, "/sessions/NL/CPO/SES-PUSH-1"),
+            lambda s: s is not None and s["last_updated"] == "2026-11-25T10:03:00Z",
+        )
+        assert got["kwh"] == 6.0
+        assert got["charging_periods"] == periods
+
+        sent = cdr("CDR-PUSH-1", "2026-11-25T11:00:00Z")
+        assert sent["cdr_token"]["country_code"] == "DE" and sent["cdr_token"]["party_id"] == "MSP"
+        cpo.api("POST", "/cdrs", sent, expect=201)
+        eventually(lambda: received(emsp, "/cdrs/NL/CPO/CDR-PUSH-1"), lambda c: c is not None)
+        # Where the Receiver's Location header points (cdrs/receiver.py): the CDR as sent.
+        at = emsp.ocpi("GET", f"{RECEIVER}/NL/CPO/CDR-PUSH-1", token_for(cpo))
+        assert at.status_code == 200 and at.json()["data"]["id"] == "CDR-PUSH-1"
+
+        # The other eMSP is a live subscriber: it gets a Location made after them...
+        cpo.api("PUT", "/locations/NL/CPO/LOC-PUSH-AUD", location("LOC-PUSH-AUD"), expect=None)
+        eventually(lambda: other.pushed("locations"), bool)
+        # ... but nothing of the Session or CDR was ever owed to it, let alone sent.
+        for module in ("sessions", "cdrs"):
+            owed = cpo.api("GET", f"/outbox/entries?partner=DE-OTH&module={module}", expect=200)
+            assert owed == []
+            assert other.pushed(module) == []
+    finally:
+        cpo.api("POST", "/partners/DE-OTH/reset", expect=None)
+        cpo.api("DELETE", "/partners/DE-OTH", expect=None)
+        other.stop()
