@@ -31,7 +31,7 @@ from evroam.storage.db import create_engine, session_factory
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from tests.integration.fake_partner import VERSION, FakePartner, Recorded, read_token
 from tests.integration.test_locations import evse, location
-from tests.integration.test_push_delivery import status
+from tests.integration.test_push_delivery import Rig, receiver, rig, status  # noqa: F401 - fixtures
 from tests.integration.test_push_e2e import eventually, received
 from tests.integration.test_push_processes import enqueue, setup_db
 from tests.support import NodeProcess, PgDatabases, pg_unavailable_reason
@@ -377,3 +377,29 @@ def test_a_change_made_while_an_attempt_was_in_flight_merges_once_it_failed(
     (left,) = asyncio.run(on_outbox(pending))
     assert left.id == entry.id and left.attempts == 1  # keeps its place and its backoff
     assert json.loads(left.body or "null")["status"] == "AVAILABLE"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_change_queued_behind_a_failed_attempt_is_merged_when_it_fails(
+    rig: Rig,  # noqa: F811 - the fixture of test_push_delivery
+) -> None:
+    """The same in the worker, with no later change to trigger the merge: the receiver
+    holds an EVSE's PATCH on the wire while the next change is enqueued (a new entry),
+    then answers HTTP 500: the settling transaction merges the two, one entry is left,
+    holding the newer status, and it is what is sent next."""
+    rig.receiver.start()
+    rig.receiver.hold = True
+    rig.receiver.answer = lambda a: (500, "busy") if len(rig.receiver.arrived) == 1 else None
+    await rig.enqueue([status("L1", "E1", "CHARGING", 0)])
+    sending = asyncio.ensure_future(rig.worker.deliver(await rig.partner()))
+    while not rig.receiver.arrived:
+        await asyncio.sleep(0.01)
+    await rig.enqueue([status("L1", "E1", "BLOCKED", 1)])  # while the first is on the wire
+    assert len(await rig.entries()) == 2
+    rig.receiver.hold = False
+    assert await sending == 1
+    (left,) = [e for e in await rig.entries() if e.state == OutboxState.PENDING]
+    assert left.attempts == 1 and json.loads(left.body or "null")["status"] == "BLOCKED"
+    rig.clock.advance(60)
+    assert await rig.worker.deliver(await rig.partner()) == 1
+    assert [a.body["status"] for a in rig.receiver.arrived] == ["CHARGING", "BLOCKED"]

@@ -356,6 +356,43 @@ class Outbox:
         self.enqueued += len(rewrites) + len(entries)
 
 
+async def compact(
+    uow: UnitOfWork, partner_id: int, object_keys: Sequence[str], now: datetime
+) -> int:
+    """Merge the pending entries of one target that an attempt in flight kept apart,
+    in the transaction that settles the failed attempt; how many entries went.
+
+    A change that comes while its target's entry is on the wire cannot merge into it
+    and is queued behind it; when the attempt fails, both are pending. ``enqueue``
+    folds them at the object's next change (``_absorb``); this does it at once, so a
+    partner that is down owes one entry per target even when no change follows."""
+    if not object_keys:
+        return 0
+    queues: dict[str, list[_Slot]] = {}
+    for entry in await uow.outbox.pending_for([partner_id], object_keys):
+        queues.setdefault(entry.object_key, []).append(
+            _Slot(entry.target, target_path(entry.target), None, entry)
+        )
+    dropped: list[int] = []
+    for okey, queue in queues.items():
+        module = ModuleId(okey.split("|", 1)[0])
+        for slot in list(queue):
+            gone = _absorb(module, queue, slot)
+            if gone is not None:
+                dropped.append(gone)
+    if not dropped:
+        return 0
+    rewrites = [
+        (s.entry.id, s.current().method, _dump(s.current().body))
+        for q in queues.values()
+        for s in q
+        if s.entry is not None and s.dirty and not s.dropped
+    ]
+    await uow.outbox.drop_pending(dropped)
+    await uow.outbox.rewrite_many(rewrites, now)
+    return len(dropped)
+
+
 def _fold_batch(changes: Sequence[PushChange]) -> list[_Slot]:
     """The batch's changes in order, each merged into an earlier one of its target
     where that keeps the order of overlapping paths (``_candidate``)."""

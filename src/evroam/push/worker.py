@@ -50,7 +50,7 @@ from evroam.core.types import ConnectionStatus, InterfaceRole, Partner
 from evroam.ocpi.common.client import DestinationRefused, OcpiClient, PartnerError
 from evroam.ocpi.common.functional import FROM_CC, FROM_PID, TO_CC, TO_PID
 from evroam.ocpi.versions import VERSIONS, package
-from evroam.push.outbox import RENDERERS
+from evroam.push.outbox import RENDERERS, compact
 from evroam.push.retry import Backoff, Verdict, classify
 
 log = logging.getLogger("evroam.push")
@@ -299,6 +299,10 @@ class PushWorker:
             if any(a.auth_refused for a in attempts):
                 results = await self._recheck_auth(uow, partner, attempts, now)
             await uow.outbox.settle(results, self.owner, now)
+            retried = {r.entry_id for r in results if r.state == OutboxState.PENDING}
+            if retried:  # changes queued behind them while they were on the wire
+                keys = sorted({e.object_key for e in batch if e.id in retried})
+                await compact(uow, partner.id, keys, now)
             changed = await self._follow_status(uow, partner, attempts, now)
             await uow.commit()
         self.attempts += len(batch)
