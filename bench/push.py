@@ -346,7 +346,15 @@ async def send_changes(
                 "status": STATUSES[(seq // (LOCATIONS * 2)) % 2],
                 "last_updated": stamp(seq),
             }
-            r = await client.patch(f"/api/v1/locations/NL/CPO/{lid}/{uid}", json=body)
+            for attempt in range(3):
+                try:
+                    r = await client.patch(f"/api/v1/locations/NL/CPO/{lid}/{uid}", json=body)
+                    break
+                except httpx.TransportError:
+                    # A keep-alive connection the server closed as it was reused: the
+                    # same PATCH again is harmless (same last_updated).
+                    if attempt == 2:
+                        raise
             if r.status_code != 200 or r.json().get("status_code") != 1000:
                 raise RuntimeError(f"PATCH {lid}/{uid}: {r.status_code} {r.text[:300]}")
             answered[seq] = time.perf_counter() + offset
