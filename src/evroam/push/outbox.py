@@ -301,9 +301,9 @@ class Outbox:
                         merged, text = fold(change.module, slot.current(), theirs), None
                     if merged is not None:
                         slot.op, slot.text, slot.dirty = merged, text, True
-                        gone = _absorb(change.module, queue, slot)
-                        if gone is not None:
-                            dropped.append(gone)
+                        absorbed = _absorb(change.module, queue, slot)
+                        if absorbed is not None:
+                            dropped.append(absorbed)
                         continue
                 if op.method in (PushMethod.PUT, PushMethod.DELETE):
                     for gone in _superseded(queue, item.path):
