@@ -189,6 +189,17 @@ class NodeProcess:
             assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
         return r.json()
 
+    def register_with(self, other: NodeProcess) -> None:
+        """The handshake through both operator APIs: ``other`` invites, this node registers
+        with the token A it issued (both answers checked)."""
+        invite = other.api("POST", "/partners/invite", {}, expect=201)
+        self.api(
+            "POST",
+            "/partners/register",
+            {"versions_url": invite["versions_url"], "token": invite["token"]},
+            expect=201,
+        )
+
     def ocpi(
         self, method: str, path: str, token: str | None, *, raw_token: bool = False, **kwargs: Any
     ) -> httpx.Response:

@@ -50,13 +50,7 @@ def connected_nodes(
     cpo = NodeProcess(urls[0], workdir, country_code="NL", party_id="CPO", roles=("CPO",))
     emsp = NodeProcess(urls[1], workdir, country_code="DE", party_id="MSP", roles=("EMSP",))
     try:
-        invite = cpo.api("POST", "/partners/invite", {}, expect=201)
-        emsp.api(
-            "POST",
-            "/partners/register",
-            {"versions_url": invite["versions_url"], "token": invite["token"]},
-            expect=201,
-        )
+        emsp.register_with(cpo)
         yield cpo, emsp
     finally:
         cpo.stop()

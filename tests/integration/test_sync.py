@@ -73,13 +73,7 @@ def gap(
         for cid, at in CDRS.items():
             load(cpo, "POST", "/cdrs", cdr(cid, at))
         emsp = NodeProcess(urls[1], workdir, country_code="DE", party_id="MSP", roles=("EMSP",))
-        invite = cpo.api("POST", "/partners/invite", {}, expect=201)
-        emsp.api(
-            "POST",
-            "/partners/register",
-            {"versions_url": invite["versions_url"], "token": invite["token"]},
-            expect=201,
-        )
+        emsp.register_with(cpo)
         yield cpo, emsp
     finally:
         cpo.stop()
