@@ -12,8 +12,11 @@ both nodes running and connected, with an empty queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import socket
+import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -244,14 +247,53 @@ def test_a_thousand_changes_while_down_leave_one_entry_per_evse(pair: Pair) -> N
     assert cpo.api("GET", "/outbox", expect=200)["dead"] == 0
 
 
+class BlackHole:
+    """Listens on a stopped node's port, accepts and reads, never answers: a push sent
+    there stays on the wire, its entry leased, until the sender gives up or dies."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.05)
+        self.conns: list[socket.socket] = []
+        self.received = threading.Event()
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                conn, _ = self.sock.accept()
+                conn.settimeout(0.05)
+                self.conns.append(conn)
+            for conn in self.conns:
+                with contextlib.suppress(TimeoutError, OSError):
+                    if conn.recv(65536):
+                        self.received.set()
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join(5)
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
 def test_the_sender_killed_with_changes_queued_sends_them_after_restart(pair: Pair) -> None:
-    """A new Location and its EVSE statuses are queued for the eMSP, which is down; the
-    CPO is killed with SIGKILL, the eMSP comes back, the CPO restarts on its database:
-    every change arrives with nobody acting, in order (a PATCH before its Location's PUT
-    would be refused by the eMSP and end as a dead letter), the last status winning."""
+    """A new Location and its EVSE statuses are queued for the eMSP, whose port answers
+    nothing: the CPO is killed with SIGKILL while a push is on the wire (its entry leased
+    for two minutes), the eMSP comes back, the CPO restarts on its database: every change
+    arrives with nobody acting and well before the dead process's lease would end (the
+    restarted node takes back its predecessor's leases), in order (a PATCH before its
+    Location's PUT would be refused by the eMSP and end as a dead letter), the last
+    status winning."""
     cpo, emsp = pair
     uids = ["K1", "K2"]
     emsp.stop()
+    hole = BlackHole(emsp.port)
     try:
         cpo.api(
             "PUT", "/locations/NL/CPO/LOC-KILL", location("LOC-KILL", evses=[evse(u) for u in uids])
@@ -259,9 +301,12 @@ def test_the_sender_killed_with_changes_queued_sends_them_after_restart(pair: Pa
         for n, status in enumerate(["CHARGING", "BLOCKED", "AVAILABLE"]):
             for i, uid in enumerate(uids):
                 set_status(cpo, "LOC-KILL", uid, status, 2000 + 10 * n + i)
-        assert queued(cpo) >= 1
+        assert hole.received.wait(15), "the CPO sent nothing"
+        queues = cpo.api("GET", "/outbox", expect=200)["queues"]
+        assert sum(q["sending"] for q in queues) >= 1
         cpo.kill()
     finally:
+        hole.close()
         emsp.restart()
     cpo.restart()
     final = {uid: ("AVAILABLE", ts(2020 + i)) for i, uid in enumerate(uids)}
@@ -269,6 +314,7 @@ def test_the_sender_killed_with_changes_queued_sends_them_after_restart(pair: Pa
     eventually(lambda: queued(cpo), lambda q: q == 0)
     assert cpo.api("GET", "/outbox", expect=200)["dead"] == 0
     eventually(lambda: msp_status(cpo), lambda s: s == "CONNECTED")
+    assert "leased by a worker that died are pending again" in cpo.log()
 
 
 @pytest.mark.postgres

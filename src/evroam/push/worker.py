@@ -76,6 +76,29 @@ def why_not(partner: Partner) -> str | None:
     return None
 
 
+def died_here(owner: str, me: str) -> bool:
+    """Whether lease ``owner`` was a worker of this host whose process is gone. Owners are
+    ``host:pid:nonce``: a pid that no longer runs, or our own pid under another nonce (a
+    predecessor that had it), is dead; an owner of another host is never judged (its
+    lease runs out instead)."""
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or owner == me:
+        return False
+    host, pid_text, _nonce = parts
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: it runs, as another user
+        return False
+    return False
+
+
 def _url(base: str, parts: Sequence[str]) -> str:
     # URL templates drop or keep the trailing slash (digest §7.13): join with one "/".
     return "/".join([base.rstrip("/"), *(quote(p, safe="") for p in parts)])
@@ -241,12 +264,31 @@ class PushWorker:
         self._partners = {p.id: p for p in able}
         return able
 
+    async def reclaim_dead(self) -> int:
+        """Entries leased by a worker of this host that died (SIGKILL, a crash, the
+        machine's power) are due again now rather than when the lease runs out: a
+        restarted node goes on where it stopped. Leases of other hosts run out."""
+        now = self._clock()
+        async with self._uow(read_only=True) as uow:
+            owners = await uow.outbox.lease_owners(now)
+        dead = [o for o in owners if died_here(o, self.owner)]
+        if not dead:
+            return 0
+        async with self._uow() as uow:
+            n = await uow.outbox.reclaim(dead, now)
+            await uow.commit()
+        if n:
+            log.warning("push: %d entries leased by a worker that died are pending again", n)
+        return n
+
     async def purge_if_due(self) -> int:
-        """Delete delivered entries older than the retention, in small transactions."""
+        """Delete delivered entries older than the retention, in small transactions, and
+        take back the leases of dead workers of this host, once a minute and at start."""
         now = self._clock()
         if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
             return 0
         self._purged_at = now
+        await self.reclaim_dead()
         before = now - timedelta(hours=self.settings.retention_hours)
         total = 0
         while True:

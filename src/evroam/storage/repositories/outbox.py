@@ -276,6 +276,33 @@ class SqlOutboxRepository:
             ],
         )
 
+    async def lease_owners(self, now: datetime) -> list[str]:
+        """The owners of leases still running (a read: who might have died holding one)."""
+        rows = await self._s.scalars(
+            select(_T.lease_owner)
+            .where(_T.state == OutboxState.SENDING.value, _T.lease_until > now)
+            .distinct()
+        )
+        return [o for o in rows if o]
+
+    async def reclaim(self, owners: Sequence[str], now: datetime) -> int:
+        """Entries leased to ``owners`` (known dead) become pending, due now: a crashed
+        worker's batch is sent again at once instead of when its lease runs out."""
+        if not owners:
+            return 0
+        result = await self._s.execute(
+            update(_TABLE)
+            .where(_T.state == OutboxState.SENDING.value, _T.lease_owner.in_(list(owners)))
+            .values(
+                state=OutboxState.PENDING.value,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def hold(self, partner_id: int, reason: str, now: datetime) -> int:
         """Hold the partner's pending entries, saying why; how many."""
         result = await self._s.execute(
