@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from evroam import __version__
 from evroam.cli import data as data_cli
+from evroam.cli import oicp as oicp_cli
 from evroam.cli import outbox as outbox_cli
 from evroam.cli import partners as partners_cli
 from evroam.cli import sync as sync_cli
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(partners_cli.app, name="partners")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(outbox_cli.app, name="outbox")
+app.add_typer(oicp_cli.app, name="oicp")
 app.command("worker", cls=Command)(outbox_cli.worker)
 app.command("sync", cls=Command)(sync_cli.sync)
 

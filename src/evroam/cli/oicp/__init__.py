@@ -1,0 +1,14 @@
+"""``evroam oicp``: the OICP 2.3 hub (``serve``), its partners, and the certificate
+tooling a partner needs (``csr``, ``dev-ca``, ``dev-cert``).
+
+Each submodule adds its commands to ``app`` through its own ``register(app)``; the
+list below is the one place they are wired.
+"""
+
+from __future__ import annotations
+
+from evroam.cli.common import new_app
+
+app = new_app("OICP 2.3: a Hubject-compatible hub, its partners and certificates.")
+
+# Command modules, one per concept (each: ``register(app)``).
