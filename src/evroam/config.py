@@ -8,7 +8,7 @@ at import; ``Settings()`` is built by the CLI (or a test) and handed to ``create
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -96,6 +96,42 @@ class PushSettings(BaseModel):
     purge_batch: int = Field(default=500, ge=1, description="Entries deleted per statement.")
 
 
+class OicpSettings(BaseModel):
+    """The OICP 2.3 hub (``evroam oicp serve``); ``EVROAM_OICP__<FIELD>``.
+
+    Two listeners: partners reach the hub over mutual TLS on ``host``/``port`` (their
+    client certificate is their only credential, digest §6); the operator API is plain
+    HTTP on ``admin_host``/``admin_port``, loopback by default, guarded by the admin
+    token.
+    """
+
+    host: str = Field(default="127.0.0.1", description="Address of the partner listener.")
+    port: int = Field(default=8090, ge=0, le=65535, description="Port of the partner listener.")
+    admin_host: str = Field(default="127.0.0.1", description="Address of the operator API.")
+    admin_port: int = Field(default=8091, ge=0, le=65535, description="Port of the operator API.")
+    tls_cert: Path | None = Field(default=None, description="The hub's server certificate (PEM).")
+    tls_key: Path | None = Field(default=None, description="The server certificate's key (PEM).")
+    client_ca: Path | None = Field(
+        default=None,
+        description="CA certificate(s) partner client certificates must be signed by (PEM); "
+        "the system store is never used for clients.",
+    )
+    cert_identity: Literal["cn", "san"] = Field(
+        default="cn",
+        description="Where a partner's identity is read in its client certificate: the "
+        "subject commonName, or the subjectAltName entries.",
+    )
+    call_timeout: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds the hub waits for a partner it calls."
+    )
+    max_body_bytes: int = Field(
+        default=5_000_000,
+        ge=1024,
+        description="Largest request body a partner may send (HTTP 413 above); EVSE data "
+        "full loads are the largest bodies.",
+    )
+
+
 DEFAULT_PARTIES = [PartyConfig(country_code="NL", party_id="EVR", role=Role.CPO)]
 
 
@@ -155,6 +191,7 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Seconds to wait for a partner's answer."
     )
     push: PushSettings = Field(default_factory=PushSettings)
+    oicp: OicpSettings = Field(default_factory=OicpSettings)
     auto_migrate: bool = True
     log_level: str = "info"
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, Self
 
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.oicp import EvseStatus, EvseStatusRecord, OicpPartner, StoredEvseStatus
 from evroam.core.push import (
     DeliveryResult,
     OutboxEntry,
@@ -308,4 +309,78 @@ class PartnerApi(Protocol):
         after ``date_from`` when given. ``ours``: the party the routing headers name as
         the caller. An invalid item is reported in its page, never raised; a partner
         that offers no such Sender raises ``MissingEndpoints``."""
+        ...
+
+
+# ---------------------------------------------------------------------- OICP hub
+
+
+class OicpPartnerRepository(Protocol):
+    """The hub's OICP partners, keyed by their canonical ID (``core/oicp.py``)."""
+
+    async def add(self, partner: OicpPartner) -> OicpPartner:
+        """Store a new partner; ``OicpPartnerExists`` when its canonical ID is taken
+        (decided by the database's unique key, so two concurrent adds cannot both win)."""
+        ...
+
+    async def get(self, canonical_id: str) -> OicpPartner | None: ...
+    async def get_for_update(self, canonical_id: str) -> OicpPartner | None:
+        """The partner, its row locked until the transaction ends (PostgreSQL ``FOR
+        UPDATE``; SQLite's write lock already excludes other writers): the hub applies one
+        partner's pushes one at a time in this lock."""
+        ...
+
+    async def by_cert_identity(self, identities: Sequence[str]) -> builtins.list[OicpPartner]:
+        """Partners whose certificate identity matches one of ``identities`` (as read
+        from a certificate), compared by ``core.oicp.identity_key``."""
+        ...
+
+    async def list(self) -> builtins.list[OicpPartner]: ...
+    async def save(self, partner: OicpPartner) -> None: ...
+    async def remove(self, canonical_id: str) -> bool: ...
+
+
+class OicpEvseStatusRepository(Protocol):
+    """EVSE statuses per operator (canonical OperatorID, canonical EvseID)."""
+
+    async def known(self, operator: str, canonical_evse_ids: Iterable[str]) -> set[str]:
+        """Which of these EVSEs the operator has a status for."""
+        ...
+
+    async def upsert(self, records: Sequence[EvseStatusRecord], at: datetime) -> None:
+        """Insert or update each record; ``changed_at`` moves only when the status does."""
+        ...
+
+    async def delete(self, operator: str, canonical_evse_ids: Iterable[str]) -> int: ...
+    async def delete_except(self, operator: str, canonical_evse_ids: Iterable[str]) -> int:
+        """Delete the operator's statuses other than these (a full load's removals)."""
+        ...
+
+    async def by_evse_ids(
+        self, canonical_evse_ids: Sequence[str]
+    ) -> builtins.list[StoredEvseStatus]: ...
+    async def by_operators(
+        self, operators: Sequence[str] | None, status: EvseStatus | None = None
+    ) -> builtins.list[StoredEvseStatus]:
+        """Statuses of these operators (every operator when None), optionally only those
+        with ``status``, ordered by operator and EvseID."""
+        ...
+
+
+class OicpUnitOfWork(Protocol):
+    """The hub's transaction: its partners and their data."""
+
+    @property
+    def oicp_partners(self) -> OicpPartnerRepository: ...
+    @property
+    def oicp_statuses(self) -> OicpEvseStatusRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class OicpUnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> OicpUnitOfWork:
+        """As ``UnitOfWorkFactory``: a writing one is isolated from other writers."""
         ...

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from evroam.core.ports import UnitOfWorkFactory
+from evroam.core.ports import OicpUnitOfWorkFactory, UnitOfWorkFactory
 from evroam.storage.db import SQLITE_BUSY_TIMEOUT, TX_MODE, is_busy, runs_inline
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.objects import SqlObjectRepository
+from evroam.storage.repositories.oicp import SqlOicpEvseStatusRepository, SqlOicpPartnerRepository
 from evroam.storage.repositories.outbox import SqlOutboxRepository
 from evroam.storage.repositories.partners import SqlPartnerRepository
 from evroam.storage.repositories.party_claims import SqlPartyClaimRepository
@@ -36,6 +37,8 @@ class SqlUnitOfWork:
     quirks: SqlQuirkRepository
     objects: SqlObjectRepository
     outbox: SqlOutboxRepository
+    oicp_partners: SqlOicpPartnerRepository
+    oicp_statuses: SqlOicpEvseStatusRepository
 
     def __init__(
         self,
@@ -76,6 +79,8 @@ class SqlUnitOfWork:
         self.quirks = SqlQuirkRepository(self.session)
         self.objects = SqlObjectRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
+        self.oicp_partners = SqlOicpPartnerRepository(self.session)
+        self.oicp_statuses = SqlOicpEvseStatusRepository(self.session)
         if not self.read_only:
             # Begin now: on SQLite this is where the write lock is taken (and waited
             # for), before anything is read.
@@ -156,4 +161,8 @@ if TYPE_CHECKING:
     def _implements_the_port(factory: SqlUnitOfWorkFactory) -> UnitOfWorkFactory:
         """mypy checks here, not only where the app wires it, that the factory, its unit
         of work and every repository match ``core.ports``."""
+        return factory
+
+    def _implements_the_oicp_port(factory: SqlUnitOfWorkFactory) -> OicpUnitOfWorkFactory:
+        """The same check for the OICP hub's unit of work (``core.ports``)."""
         return factory

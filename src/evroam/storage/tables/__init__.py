@@ -63,6 +63,7 @@ from evroam.storage.tables.credentials import CredentialsTokenRow  # noqa: E402
 from evroam.storage.tables.hubclientinfo import ClientInfoRow  # noqa: E402
 from evroam.storage.tables.interop import QuirkRow  # noqa: E402
 from evroam.storage.tables.objects import ObjectRow  # noqa: E402
+from evroam.storage.tables.oicp import OicpEvseStatusRow, OicpPartnerRow  # noqa: E402
 from evroam.storage.tables.outbox import OutboxRow  # noqa: E402
 from evroam.storage.tables.partners import PartnerRoleRow, PartnerRow, PartyClaimRow  # noqa: E402
 
@@ -70,6 +71,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "ObjectRow",
+    "OicpEvseStatusRow",
+    "OicpPartnerRow",
     "OutboxRow",
     "ClientInfoRow",
     "CredentialsTokenRow",
