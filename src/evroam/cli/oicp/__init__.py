@@ -12,3 +12,6 @@ from evroam.cli.common import new_app
 app = new_app("OICP 2.3: a Hubject-compatible hub, its partners and certificates.")
 
 # Command modules, one per concept (each: ``register(app)``).
+from evroam.cli.oicp import certs as _certs  # noqa: E402
+
+_certs.register(app)
