@@ -167,9 +167,10 @@ class ForeignEvse(OicpRefusal):
     """An EvseID of another operator in a push (OICP 018)."""
 
 
-class InvalidPush(OicpRefusal):
-    """A push breaking an ActionType rule (insert of a known EVSE, update or delete of
-    an unknown one, one EVSE twice); OICP 022 with what was wrong."""
+class InvalidRequest(OicpRefusal):
+    """A request breaking a rule its shape cannot express: a push against its ActionType
+    (insert of a known EVSE, update of an unknown one), one EVSE twice, too many IDs;
+    OICP 022 with what was wrong."""
 
 
 class UnsupportedFilter(OicpRefusal):

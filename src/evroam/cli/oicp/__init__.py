@@ -15,3 +15,8 @@ app = new_app("OICP 2.3: a Hubject-compatible hub, its partners and certificates
 from evroam.cli.oicp import certs as _certs  # noqa: E402
 
 _certs.register(app)
+from evroam.cli.oicp import partners as _partners  # noqa: E402
+from evroam.cli.oicp import serve as _serve  # noqa: E402
+
+_serve.register(app)
+_partners.register(app)

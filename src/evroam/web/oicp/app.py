@@ -1,0 +1,76 @@
+"""The OICP hub's two apps, pure wiring: the partner-facing app (``oicp/v2_3/hub``) and
+the operator API for OICP partners, each served by its own listener (``runner.py``).
+
+The operator API is guarded as the node's is (``web/admin/app.py``): ``Authorization:
+Bearer <admin token>``, compared in constant time; without an admin token it does not
+exist. It has its own listener, on loopback by default and without TLS, so the
+partner-facing port serves partners only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+from starlette.responses import Response
+
+from evroam import __version__
+from evroam.config import Settings
+from evroam.core.credentials_tokens import secrets_equal
+from evroam.core.ports import OicpUnitOfWorkFactory
+from evroam.ocpi.common.limits import BodyLimitMiddleware
+from evroam.oicp.v2_3.deps import HubContext
+from evroam.oicp.v2_3.hub.app import create_hub_app
+from evroam.web.admin.errors import AdminUnauthorized, api_error
+from evroam.web.oicp import admin
+
+_bearer = HTTPBearer(auto_error=False, description="The hub's admin token")
+
+
+async def require_admin(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> None:
+    secret: SecretStr | None = getattr(request.app.state, "admin_token", None)
+    if (
+        secret is None
+        or credentials is None
+        or not secrets_equal(credentials.credentials, secret.get_secret_value())
+    ):
+        raise AdminUnauthorized()
+
+
+async def _unauthorized(request: Request, exc: Exception) -> Response:
+    response = api_error(401, "Unauthorized", "missing or wrong admin token (Bearer)")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def build_partner_app(settings: Settings, uow: OicpUnitOfWorkFactory) -> FastAPI:
+    """The app partners call over mutual TLS, at ``/api/oicp``."""
+    hub = HubContext(uow=uow, cert_identity=settings.oicp.cert_identity)
+    return create_hub_app(hub, max_body_bytes=settings.oicp.max_body_bytes)
+
+
+def build_operator_app(settings: Settings, uow: OicpUnitOfWorkFactory) -> FastAPI:
+    """The operator API at ``/api/v1`` (``/api/v1/oicp/partners``); needs the admin
+    token in ``settings``."""
+    if settings.admin_token is None:
+        raise ValueError("the operator API needs an admin token")
+    app = FastAPI(
+        title="evroam OICP hub operator API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        redirect_slashes=False,
+    )
+    app.state.admin_token = settings.admin_token
+    app.state.oicp_admin = admin.OicpAdminContext(uow=uow)
+    admin.install_handlers(app)
+    app.add_exception_handler(AdminUnauthorized, _unauthorized)
+    app.include_router(admin.router, prefix="/api/v1", dependencies=[Depends(require_admin)])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app
