@@ -174,7 +174,9 @@ def _check_identity(identity: str) -> None:
         raise ValueError("an identity has no control characters")
 
 
-def _san_for(host: str) -> x509.GeneralName:
+def host_san(host: str) -> x509.GeneralName:
+    """The SAN for a host: an IP address SAN for an address, a DNS SAN for a host name;
+    ValueError for anything else."""
     try:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
@@ -311,7 +313,7 @@ def make_server_cert(
     clients accept for a server certificate."""
     if not hosts:
         raise ValueError("a server certificate needs at least one host")
-    sans = list(dict.fromkeys(_san_for(h) for h in hosts))
+    sans = list(dict.fromkeys(host_san(h) for h in hosts))
     directory.mkdir(parents=True, exist_ok=True)
     _refuse_existing([directory / n for n in _SERVER_FILES], overwrite)
     key = _new_key()

@@ -104,7 +104,7 @@ def csr(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Make a private key and a certificate signing request for Hubject's PKI.
+    """Make a private key and a CSR for Hubject's PKI.
 
     The key (RSA 2048, mode 0600) stays here; send the .csr file. Its subject CN is the
     OperatorID or ProviderID, the identity every OICP request is checked against."""
@@ -158,15 +158,17 @@ def dev_ca(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Make a development CA and the hub's server certificate signed by it.
+    """Make a development CA and the hub's certificate.
 
-    Writes ca.pem/ca.key (the CA) and hub.pem/hub.key (the hub's TLS certificate for
-    127.0.0.1, localhost and every --host). Then make partner certificates with
-    'evroam oicp dev-cert DIR ID'. For development only."""
+    Writes ca.pem/ca.key (the CA) and hub.pem/hub.key (the hub's TLS server certificate,
+    signed by the CA, for 127.0.0.1, localhost and every --host). Then make partner
+    certificates with 'evroam oicp dev-cert DIR ID'. For development only."""
     hosts = list(dict.fromkeys([*DEFAULT_HOSTS, *(host or [])]))
     names = ("ca.pem", "ca.key", "hub.pem", "hub.key")
     _refuse_existing([directory / n for n in names], force)
     try:
+        for name in hosts:  # before the CA is made: a refusal leaves nothing behind
+            certs.host_san(name)
         ca = certs.make_dev_ca(directory, overwrite=force)
         hub = certs.make_server_cert(ca, directory, hosts=hosts, overwrite=force)
     except ValueError as exc:
@@ -196,10 +198,10 @@ def dev_cert(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Make a partner's client certificate, signed by the development CA in DIR.
+    """Make a partner certificate from the development CA.
 
-    Its subject CN and its subject alternative name (urn:oicp:ID) carry the ID, as the
-    hub expects. For development only."""
+    The client certificate is signed by the CA in DIR; its subject CN and its subject
+    alternative name (urn:oicp:ID) carry the ID, as the hub expects. For development only."""
     kind = certs.partner_id_kind(identity)
     if kind is None:
         raise fail(
