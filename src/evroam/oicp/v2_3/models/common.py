@@ -96,7 +96,7 @@ class DateTime:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"not a valid date-time: {text!r}") from None
+            raise ValueError("not a valid date-time (a field out of range)") from None
         self.text = text
         self.value = value
 
