@@ -53,6 +53,8 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
         "server_header": False,
         "log_level": settings.log_level.lower(),
         "access_log": access_log,
+        # A client holding a keep-alive connection open must not hold up a stop.
+        "timeout_graceful_shutdown": 10,
     }
     servers = [
         _Listener(

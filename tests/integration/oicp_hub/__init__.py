@@ -1,0 +1,1 @@
+"""The OICP hub as a real process: mutual TLS, partners, EVSE statuses."""

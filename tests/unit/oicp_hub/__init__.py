@@ -1,0 +1,1 @@
+"""The OICP hub in process: dependencies, error answers, models, services."""
