@@ -13,7 +13,8 @@ online EMPs, to whom the hub forwards it. Each :class:`Operation` says:
 * ``served_by``: the hub for CPOs, the hub for EMPs, CPO partners, EMP partners;
 * ``caller``: the role a caller of the hub acts in, and the ID it acts for: the path
   parameter (``id_param``) and the body field (``id_field``, a path through nested
-  objects) which must both be its own (017 otherwise, digest §6);
+  objects; for the notifications, inside whichever variant ``Type`` chose) which must
+  both be its own (017 otherwise, digest §6);
 * ``request``/``response``: the models, named by module and class and imported when
   asked for (:meth:`ModelRef.resolve`), so this table costs nothing at import and
   names the EVSE status models of :mod:`evroam.oicp.v2_3.models.status` by name;

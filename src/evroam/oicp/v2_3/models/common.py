@@ -31,6 +31,7 @@ from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -160,9 +161,19 @@ def _number(value: Decimal) -> int | float:
     return float(value)
 
 
+def _not_text(value: Any) -> Any:
+    """A quantity is a JSON number: ``"22"`` is refused like any other type error (the
+    decimal parser alone would take it)."""
+    if isinstance(value, str):
+        raise ValueError("must be a number, not a string")
+    return value
+
+
 #: A decimal quantity; a JSON number on the wire, a Decimal in Python.
 Number = Annotated[
-    Decimal, PlainSerializer(_number, return_type=int | float, when_used="json-unless-none")
+    Decimal,
+    BeforeValidator(_not_text),
+    PlainSerializer(_number, return_type=int | float, when_used="json-unless-none"),
 ]
 
 

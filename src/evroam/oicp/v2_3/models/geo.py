@@ -85,14 +85,15 @@ def dms_to_decimal(text: str) -> Decimal:
 
 
 def decimal_to_dms(value: Decimal) -> str:
-    """``Decimal('9.360922')`` → ``9°21'39.32''`` (seconds to the hundredth)."""
+    """``Decimal('9.360922')`` → ``9°21'39.3192''``: seconds to four decimals (3 mm),
+    so a six-decimal position survives the round trip through this notation."""
     negative = value < 0
-    hundredths = int((abs(value) * 360000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    degrees, rest = divmod(hundredths, 360000)
-    minutes, rest = divmod(rest, 6000)
-    seconds, fraction = divmod(rest, 100)
-    sign = "-" if negative and hundredths else ""
-    return f"{sign}{degrees}°{minutes}'{seconds}.{fraction:02d}''"
+    units = int((abs(value) * 36_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    degrees, rest = divmod(units, 36_000_000)
+    minutes, rest = divmod(rest, 600_000)
+    seconds, fraction = divmod(rest, 10_000)
+    sign = "-" if negative and units else ""
+    return f"{sign}{degrees}°{minutes}'{seconds}.{fraction:04d}''"
 
 
 def decimal_text(value: Decimal) -> str:
