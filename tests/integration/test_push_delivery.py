@@ -42,7 +42,9 @@ from evroam.core.types import (
     Party,
     Role,
 )
+from evroam.ocpi.common.aiowire import AioWire
 from evroam.ocpi.common.client import OcpiClient
+from evroam.ocpi.common.destination import DestinationPolicy
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.push.outbox import Outbox
 from evroam.push.worker import PushWorker
@@ -235,14 +237,19 @@ async def rig(db_url: str, receiver: Receiver) -> AsyncIterator[Rig]:
         await u.commit()
     clock = Clock()
     http = httpx.AsyncClient(timeout=httpx.Timeout(0.5))
+    # The wire the node's worker uses (push/runner.py push_client), loopback allowed.
+    wire = AioWire(
+        DestinationPolicy(allow_private=True), connect_timeout=0.5, read_timeout=0.5, per_host=16
+    )
     worker = PushWorker(
         uow,
-        OcpiClient(http, DeviationLog()),
+        OcpiClient(http, DeviationLog(), wire=wire),
         PushSettings(backoff_base=1.0, backoff_max=60.0, offline_after=3),
         clock=clock,
         rand=lambda: 0.0,  # delays are exactly half the step: 0.5 s, 1 s, 2 s...
     )
     yield Rig(uow, Outbox(clock=clock), worker, clock, receiver, p.id)
+    await wire.aclose()
     await http.aclose()
     await engine.dispose()
 

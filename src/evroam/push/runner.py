@@ -44,6 +44,24 @@ def partner_http(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def push_client(
+    settings: Settings, http: httpx.AsyncClient, deviations: DeviationLog
+) -> OcpiClient:
+    """The push worker's OCPI client: the node's client logic on an aiohttp wire
+    (``ocpi/common/wire.py`` says why), the same destination policy and timeouts, up to
+    ``push.concurrency`` connections per partner origin kept alive between deliveries.
+    ``http`` stays the client's httpx for anything but its own requests."""
+    from evroam.ocpi.common.aiowire import AioWire  # aiohttp is imported by workers only
+
+    wire = AioWire(
+        DestinationPolicy.from_settings(settings.allow_private_destinations, settings.base_url),
+        connect_timeout=10.0,
+        read_timeout=settings.partner_timeout,
+        per_host=settings.push.concurrency,
+    )
+    return OcpiClient(http, deviations, wire=wire)
+
+
 async def listen(
     engine: AsyncEngine, wake: Callable[[], None], stack: contextlib.AsyncExitStack
 ) -> bool:
@@ -73,11 +91,13 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     """Deliver until ``stop`` is set (or the task is cancelled)."""
     engine = create_engine(settings.database_url)
     http = partner_http(settings)
+    client: OcpiClient | None = None
     try:
         uow = SqlUnitOfWorkFactory(session_factory(engine))
         deviations = DeviationLog(uow)
         await deviations.load()
-        worker = PushWorker(uow, OcpiClient(http, deviations), settings.push)
+        client = push_client(settings, http, deviations)
+        worker = PushWorker(uow, client, settings.push)
         task = asyncio.create_task(worker.run())
         async with contextlib.AsyncExitStack() as stack:
             how = "woken by NOTIFY" if await listen(engine, worker.wake, stack) else "polling"
@@ -91,5 +111,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
     finally:
+        if client is not None:
+            await client.wire.aclose()
         await http.aclose()
         await engine.dispose()

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
@@ -159,8 +158,7 @@ class PushWorker:
         self._lease = timedelta(seconds=settings.lease)
         self._on_status_change = on_status_change
         # The longest one call may take (the HTTP client's connect and read timeouts).
-        timeout = client.http.timeout
-        self._call_budget = timedelta(seconds=(timeout.connect or 10.0) + (timeout.read or 30.0))
+        self._call_budget = timedelta(seconds=sum(client.wire.timeouts))
         self._partners: dict[int, Partner] = {}
         self._failures: dict[int, int] = {}
         self._events: dict[int, asyncio.Event] = {}
@@ -396,7 +394,7 @@ class PushWorker:
                 _url(endpoint.url, entry.path),
                 partner.token_out or "",
                 partner=partner.label,
-                json_body=None if entry.body is None else json.loads(entry.body),
+                content=None if entry.body is None else entry.body.encode(),
                 params=dict(entry.query) or None,
                 routing=routing,
                 encode=bool(package(entry.version).TOKEN_BASE64),

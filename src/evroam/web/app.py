@@ -36,6 +36,7 @@ from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.partner_api import OcpiPartnerApi
 from evroam.ocpi.versions import VERSIONS
 from evroam.push.outbox import Outbox
+from evroam.push.runner import push_client
 from evroam.push.worker import PushWorker
 from evroam.services.context import PartnerContext
 from evroam.services.liveness import Liveness
@@ -158,7 +159,8 @@ def create_app(settings: Settings) -> Edges:
             admin_app.state.admin = AdminContext(settings, services)
         app.state.services = services
         # Delivery of the push outbox; woken by the writer's commits (push/worker.py).
-        push_worker = PushWorker(uow, client, settings.push, on_status_change=cache.clear)
+        pusher = push_client(settings, http, deviations)
+        push_worker = PushWorker(uow, pusher, settings.push, on_status_change=cache.clear)
         outbox.on_wake(push_worker.wake)
         app.state.push_worker = push_worker
         push_task = asyncio.create_task(push_worker.run()) if settings.push.worker else None
@@ -183,6 +185,7 @@ def create_app(settings: Settings) -> Edges:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.sync.close()
+            await pusher.wire.aclose()
             await http.aclose()
             await engine.dispose()
 

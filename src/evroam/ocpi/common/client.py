@@ -26,6 +26,7 @@ import httpx
 from evroam.core.credentials_tokens import encode_token
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.common.pagination import next_link
+from evroam.ocpi.common.wire import HttpxWire, Wire, WireError, WireResponse, WireTimeout
 
 log = logging.getLogger("evroam.ocpi.client")
 
@@ -86,7 +87,7 @@ class OcpiAnswer:
     status_code: int
     status_message: str | None
     data: Any
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     url: str
 
 
@@ -102,11 +103,16 @@ def _same_origin(a: str, b: str) -> bool:
 
 
 class OcpiClient:
-    """One per node; the httpx client (and its connection pool) is shared by all partners."""
+    """One per node (and one for the push worker, on its own wire): the connection pool
+    is shared by all partners. ``wire`` carries the requests (``wire.py``); by default
+    the httpx client ``http``."""
 
-    def __init__(self, http: httpx.AsyncClient, deviations: DeviationLog) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, deviations: DeviationLog, *, wire: Wire | None = None
+    ) -> None:
         self.http = http
         self.deviations = deviations
+        self.wire: Wire = wire if wire is not None else HttpxWire(http)
 
     async def request(
         self,
@@ -116,6 +122,7 @@ class OcpiClient:
         *,
         partner: str = "",
         json_body: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         routing: Mapping[str, str] | None = None,
         correlation_id: str | None = None,
@@ -123,7 +130,9 @@ class OcpiClient:
     ) -> OcpiAnswer:
         """Send one OCPI request and return the parsed envelope; raise PartnerError otherwise.
 
-        ``partner`` names the partner in log lines (its party, once known).
+        ``partner`` names the partner in log lines (its party, once known). The body is
+        ``json_body`` serialised, or ``content``, JSON already (the outbox keeps bodies
+        rendered: no parse and dump again per delivery).
         """
         host = urlsplit(url).netloc
         dev = self.deviations
@@ -132,7 +141,7 @@ class OcpiClient:
         call = _Call(
             method=method,
             token=token,
-            content=None if json_body is None else json.dumps(json_body).encode("utf-8"),
+            content=content if json_body is None else json.dumps(json_body).encode("utf-8"),
             params=params,
             routing=routing,
             correlation_id=correlation_id or str(uuid.uuid4()),
@@ -156,15 +165,15 @@ class OcpiClient:
                     dev.note(host, "trailing-slash", f"{url} only works as {alt_url}", partner)
                     dev.learn_rewrite(host, url, alt_url)
                     resp = alt
-        except httpx.TimeoutException as exc:
+        except WireTimeout as exc:
             raise PartnerError(f"{method} {url}: timed out") from exc
-        except httpx.HTTPError as exc:
-            raise PartnerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        except WireError as exc:
+            raise PartnerError(f"{method} {url}: {exc}") from exc
         finally:
             await dev.flush()
         return self._parse(method, resp, host, partner)
 
-    async def _send(self, call: _Call, url: str, raw_token: bool) -> httpx.Response:
+    async def _send(self, call: _Call, url: str, raw_token: bool) -> WireResponse:
         """One request, following same-origin redirects; permanent ones are remembered."""
         origin = url
         params = call.params
@@ -182,9 +191,7 @@ class OcpiClient:
             if not _same_origin(origin, url):
                 # Never hand our credentials to another host because a partner redirected us.
                 raise PartnerError(f"{call.method} {origin}: redirected to another host ({url})")
-            resp = await self.http.request(
-                call.method, url, content=call.content, params=params, headers=headers
-            )
+            resp = await self.wire.send(call.method, url, headers, call.content, params)
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 target = urljoin(url, resp.headers["location"])
                 self.deviations.note(
@@ -201,8 +208,8 @@ class OcpiClient:
             return resp
         raise PartnerError(f"{call.method} {origin}: more than {MAX_REDIRECTS} redirects")
 
-    def _parse(self, method: str, resp: httpx.Response, host: str, label: str) -> OcpiAnswer:
-        where = f"{method} {resp.request.url}"
+    def _parse(self, method: str, resp: WireResponse, host: str, label: str) -> OcpiAnswer:
+        where = f"{method} {resp.url}"
         if "x-request-id" not in resp.headers:
             self.deviations.note(host, "no-request-id", "answers without X-Request-ID", label)
         if resp.status_code in (401, 403):
@@ -246,7 +253,7 @@ class OcpiClient:
             status_message=message,
             data=body.get("data"),
             headers=resp.headers,
-            url=str(resp.request.url),
+            url=resp.url,
         )
 
     async def get_pages(
@@ -283,7 +290,7 @@ class OcpiClient:
                 break
 
 
-def _looks_ocpi(resp: httpx.Response) -> bool:
+def _looks_ocpi(resp: WireResponse) -> bool:
     try:
         body = resp.json()
     except ValueError:
@@ -291,7 +298,7 @@ def _looks_ocpi(resp: httpx.Response) -> bool:
     return isinstance(body, dict) and "status_code" in body
 
 
-def _ocpi_message(resp: httpx.Response) -> str:
+def _ocpi_message(resp: WireResponse) -> str:
     try:
         body = resp.json()
     except ValueError:

@@ -231,6 +231,27 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+def checked_addresses(
+    policy: DestinationPolicy, host: str, port: int, resolved: Sequence[str]
+) -> list[str]:
+    """The distinct addresses ``host`` resolved to, all allowed by ``policy``: else log
+    and raise ``DestinationRefused`` (one forbidden address refuses the name); OSError
+    when there is none or one is not an address. Both wires check through this."""
+    addresses = list(dict.fromkeys(resolved))
+    if not addresses:
+        raise OSError(f"{host} resolves to no address")
+    for address in addresses:
+        try:
+            reason = policy.refusal(address)
+        except ValueError:
+            raise OSError(f"{host} resolved to {address!r}") from None
+        if reason is not None:
+            refused = DestinationRefused(host, address, reason.value)
+            log.warning("outbound connection to %s port %d: %s", host, port, refused)
+            raise refused
+    return addresses
+
+
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that resolves, checks every address, then connects.
 
@@ -285,19 +306,10 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
 
     def check(self, host: str, port: int, resolved: Sequence[str]) -> list[str]:
         """The distinct addresses to try, all allowed; else log and raise DestinationRefused."""
-        addresses = list(dict.fromkeys(resolved))
-        if not addresses:
-            raise httpcore.ConnectError(f"{host} resolves to no address")
-        for address in addresses:
-            try:
-                reason = self.policy.refusal(address)
-            except ValueError:
-                raise httpcore.ConnectError(f"{host} resolved to {address!r}") from None
-            if reason is not None:
-                refused = DestinationRefused(host, address, reason.value)
-                log.warning("outbound connection to %s port %d: %s", host, port, refused)
-                raise refused
-        return addresses
+        try:
+            return checked_addresses(self.policy, host, port, resolved)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from None
 
     async def connect_unix_socket(
         self,
