@@ -4,6 +4,7 @@ the other modules)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -126,7 +127,7 @@ def test_hostile_partner_name_is_printed_as_text(hub: HubProcess) -> None:
     # A name that reached the store some other way (an older version, a hand edit) is
     # printed with its control characters escaped.
     db = hub.db_url.split("///", 1)[1]
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         conn.execute(
             "UPDATE oicp_partner SET name = ? WHERE canonical_id = 'DEEVL'",
             ("\x1b[2JEvil\u202e",),
