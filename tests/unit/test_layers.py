@@ -2,10 +2,10 @@
 
 * ``core`` imports the standard library, pydantic and ``evroam.core`` only;
 * ``services`` imports no ``storage``, ``ocpi``, ``web`` or ``cli``;
-* ``ocpi`` imports no ``web`` or ``cli``;
-* a version package (``ocpi/v2_2_1``) never imports another one;
-* ``core``, ``services`` and every ``models.py``/``convert.py`` import no web, HTTP or
-  database framework.
+* ``ocpi`` and ``oicp`` import no ``web`` or ``cli``;
+* a version package (``ocpi/v2_2_1``, ``oicp/v2_3``) never imports another one;
+* ``core``, ``services`` and every ``models.py``/``convert.py`` (and module of a
+  ``models/`` package) import no web, HTTP or database framework.
 
 Every import counts, including those inside functions and ``if TYPE_CHECKING:`` blocks,
 and relative imports are resolved. Each rule is shown to fire on a small violating
@@ -26,7 +26,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "evroam"
 FRAMEWORKS = {"fastapi", "starlette", "sqlalchemy", "httpx", "uvicorn", "alembic"}
 CORE_THIRD_PARTY = {"pydantic"}
-VERSION_PACKAGE = re.compile(r"^v\d+_\d+_\d+$")
+VERSION_PACKAGE = re.compile(r"^v\d+(_\d+){1,2}$")  # v2_2_1 (OCPI), v2_3 (OICP)
 
 
 def module_name(path: Path) -> str:
@@ -63,8 +63,13 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
     parts = module.split(".")
     layer = parts[1] if len(parts) > 1 else ""
     filename = parts[-1] if not is_package else "__init__"
-    framework_free = layer in ("core", "services") or filename in ("models", "convert")
-    version = parts[2] if layer == "ocpi" and len(parts) > 2 else None
+    framework_free = (
+        layer in ("core", "services")
+        or filename in ("models", "convert")
+        or "models" in parts[:-1]  # a models/ package (oicp/v2_3/models/evse.py)
+    )
+    protocol = layer in ("ocpi", "oicp")
+    version = parts[2] if protocol and len(parts) > 2 else None
     own_version = version if version and VERSION_PACKAGE.match(version) else None
     found: list[str] = []
     for name in sorted(set(imported_modules(module, source, is_package))):
@@ -85,9 +90,9 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
             _under(name, f"evroam.{p}") for p in ("storage", "ocpi", "web", "cli")
         ):
             why = "services import an edge or storage package"
-        elif layer == "ocpi" and any(_under(name, f"evroam.{p}") for p in ("web", "cli")):
-            why = "ocpi imports web or cli"
-        elif own_version and _under(name, "evroam.ocpi"):
+        elif protocol and any(_under(name, f"evroam.{p}") for p in ("web", "cli")):
+            why = f"{layer} imports web or cli"
+        elif own_version and _under(name, f"evroam.{layer}"):
             other = name.split(".")[2] if len(name.split(".")) > 2 else ""
             if VERSION_PACKAGE.match(other) and other != own_version:
                 why = f"version package {own_version} imports {other}"
@@ -141,6 +146,11 @@ def test_the_source_keeps_the_layer_rules() -> None:
         ("evroam.ocpi.v2_2_1.locations.models", "from starlette.requests import Request"),
         ("evroam.ocpi.v2_2_1.locations.convert", "import alembic"),
         ("evroam.ocpi.v2_2_1.locations.convert", "import uvicorn"),
+        ("evroam.oicp.v2_3.models.evse", "import fastapi"),
+        ("evroam.oicp.v2_3.models.cdr", "from sqlalchemy import select"),
+        ("evroam.oicp.v2_3.hub.app", "from evroam.web.oicp import app"),
+        ("evroam.oicp.v2_3.deps", "from evroam.cli.oicp import serve"),
+        ("evroam.oicp.v2_3.hub.status", "from evroam.oicp.v2_2 import models"),
     ],
 )
 def test_the_checker_finds_a_violation(module: str, source: str) -> None:
@@ -161,6 +171,8 @@ def test_the_checker_finds_a_violation(module: str, source: str) -> None:
         ("evroam.ocpi.v2_2_1.credentials.routes", "from fastapi import APIRouter"),
         ("evroam.ocpi.versions", "from evroam.ocpi import v2_2_1, v2_1_1"),
         ("evroam.web.app", "import httpx\nfrom evroam.storage.db import create_engine"),
+        ("evroam.oicp.v2_3.hub.status", "from fastapi import APIRouter"),
+        ("evroam.oicp.v2_3.models.evse", "from evroam.oicp.v2_3.ids import EVSE_ID"),
     ],
 )
 def test_the_checker_allows_what_the_rules_allow(module: str, source: str) -> None:
