@@ -42,11 +42,12 @@ from evroam.oicp.v2_3.errors import (
     UnauthorizedAccess,
 )
 from evroam.oicp.v2_3.hub import ROUTERS
+from evroam.oicp.v2_3.paths import BASE_PATH
 
 log = logging.getLogger("evroam.oicp")
 
 #: Where the hub serves, as Hubject does (digest §1.1).
-PREFIX = "/api/oicp"
+PREFIX = BASE_PATH
 
 # Meaning-level refusal -> OICP error (found through the MRO, most specific first).
 REFUSALS: tuple[tuple[type[core.OicpRefusal], type[OicpError]], ...] = (

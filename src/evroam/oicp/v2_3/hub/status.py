@@ -43,12 +43,15 @@ from evroam.oicp.v2_3.models.status import (
     PushEvseStatusRequest,
     pull_request_model,
 )
+from evroam.oicp.v2_3.paths import OperationName as N
+from evroam.oicp.v2_3.paths import operation
 from evroam.services.oicp import status as service
 
-PUSH_PATH = "/evsepush/v21/operators/{operatorID}/status-records"
-PULL_PATH = "/evsepull/v21/providers/{providerID}/status-records"
-PULL_BY_ID_PATH = "/evsepull/v21/providers/{providerID}/status-records-by-id"
-PULL_BY_OPERATOR_PATH = "/evsepull/v21/providers/{providerID}/status-records-by-operator-id"
+# The paths come from the operation table, shared with the clients (paths.py).
+PUSH_PATH = operation(N.PUSH_EVSE_STATUS).template
+PULL_PATH = operation(N.PULL_EVSE_STATUS).template
+PULL_BY_ID_PATH = operation(N.PULL_EVSE_STATUS_BY_ID).template
+PULL_BY_OPERATOR_PATH = operation(N.PULL_EVSE_STATUS_BY_OPERATOR_ID).template
 
 router = APIRouter(tags=["eRoamingEVSEStatus"])
 
