@@ -98,44 +98,54 @@ class NodeProcess:
         extra_env: dict[str, str] | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = admin_token
         self.db_url = db_url
-        self.log_path = workdir / f"node-{country_code}{party_id}-{self.port}.log"
-        args = [
-            sys.executable,
-            "-m",
-            "evroam",
-            "serve",
-            "--db",
-            db_url,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--admin-token",
-            admin_token,
-            "--log-level",
-            "info",
-            "--country-code",
-            country_code,
-            "--party-id",
-            party_id,
-        ]
-        for role in roles:
-            args += ["--role", role]
-        args += list(extra_args)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EVROAM_")}
         env.update(extra_env or {})
-        self._launch = (args, env, workdir)  # restart() starts the same node again
         # One client per node: a new httpx client per request costs ~30 ms (CA bundle load).
         self.http = httpx.Client(timeout=60)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
-        )
-        self._wait_ready()
+        # A port found free may be taken by another test worker's node before ours binds
+        # it (pytest-xdist runs workers side by side): then start again on another one.
+        for attempt in range(3):
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.log_path = workdir / f"node-{country_code}{party_id}-{self.port}.log"
+            args = [
+                sys.executable,
+                "-m",
+                "evroam",
+                "serve",
+                "--db",
+                db_url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--admin-token",
+                admin_token,
+                "--log-level",
+                "info",
+                "--country-code",
+                country_code,
+                "--party-id",
+                party_id,
+            ]
+            for role in roles:
+                args += ["--role", role]
+            args += list(extra_args)
+            self._launch = (args, env, workdir)  # restart() starts the same node again
+            self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+            self.proc = subprocess.Popen(
+                args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=workdir
+            )
+            try:
+                self._wait_ready()
+                return
+            except RuntimeError:
+                self._log.close()
+                if attempt == 2 or "address already in use" not in self.log().lower():
+                    self.http.close()
+                    raise
 
     def kill(self) -> None:
         """SIGKILL: the node gets no chance to finish anything, as in a crash."""
@@ -162,12 +172,12 @@ class NodeProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"node exited early:\n{self.log()}")
             try:
-                r = httpx.get(f"{self.url}/ocpi/versions", timeout=1)
+                r = self.http.get(f"{self.url}/ocpi/versions", timeout=1)
                 if r.status_code == 401:
                     return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise RuntimeError(f"node did not start in {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
