@@ -122,7 +122,10 @@ def _acting(
                 raise UnauthorizedAccess(
                     f"the {what} in the body ({body_id}) is not the one in the path"
                 )
-    raise UnauthorizedAccess(f"{path_id} is not a {what} of the client certificate's partner")
+    article = "an" if role is OicpRole.CPO else "a"
+    raise UnauthorizedAccess(
+        f"{path_id} is not {article} {what} of the client certificate's partner"
+    )
 
 
 def _canonical(role: OicpRole, value: str) -> str | None:
