@@ -2,10 +2,11 @@
 
 Each protocol edge is its own app, mounted at its prefix, with its own middleware and
 error handling: OCPI at ``/ocpi`` (``ocpi/app.py``), the operator API at ``/api/v1``
-(``web/admin/app.py``, only with an admin token), and later OICP at ``/api/oicp``. Each
-app bounds request bodies itself (``ocpi/common/limits.py``). The root only runs the
-lifespan, which builds the engine, the HTTP client and the services at start-up (never
-at import) and tears them down at shutdown.
+(``web/admin/app.py``, only with an admin token); the OICP hub is a process of its own
+(``evroam oicp serve``, ``web/oicp/``). Each app bounds request bodies itself
+(``ocpi/common/limits.py``). The root only runs the lifespan, which builds the engine,
+the HTTP clients and the services at start-up (never at import) and tears them down at
+shutdown.
 """
 
 from __future__ import annotations
