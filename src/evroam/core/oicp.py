@@ -18,6 +18,7 @@ Errors here are meaning-level; the OICP edge maps them to status codes (``hub/ap
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,3 +188,196 @@ class OicpPartnerUnknown(DomainError):
 
 class InvalidOicpPartner(DomainError):
     """Partner data the operator gave breaks a rule (role/ID form, networks, URL)."""
+
+
+# ---------------------------------------------------------------------- EVSE data
+#
+# What operators push about their EVSEs (eRoamingEVSEData, digest §1.3 row 10) and what
+# EMPs pull of it (row 12). The record itself travels as JSON text: the hub keeps the
+# validated record as it came (date-times untouched, digest §8.9) and answers it back;
+# only the properties the pull filters on are lifted into fields.
+
+#: The ``AuthenticationMode`` values, in the order of their bits in
+#: :func:`authentication_mask` (stored, so only ever append).
+AUTHENTICATION_MODES: tuple[str, ...] = (
+    "NFC RFID Classic",
+    "NFC RFID DESFire",
+    "PnC",
+    "REMOTE",
+    "Direct Payment",
+    "No Authentication Required",
+)
+
+
+def authentication_mask(modes: Iterable[str]) -> int:
+    """The bit set of ``modes`` (unknown values contribute nothing)."""
+    mask = 0
+    for mode in modes:
+        if mode in AUTHENTICATION_MODES:
+            mask |= 1 << AUTHENTICATION_MODES.index(mode)
+    return mask
+
+
+class DeltaType(StrEnum):
+    """How a record changed since an EMP's ``LastCall`` (digest §8.10)."""
+
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class PoiFinding:
+    """One POI quality finding on a pushed record (``oicp/v2_3/poi.py``)."""
+
+    property: str
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvseDataEntry:
+    """One pushed EVSE data record, ready to store: its IDs, the record as JSON text,
+    the properties PullEvseData filters on, and its POI check."""
+
+    evse_id: str
+    canonical_evse_id: str
+    operator: str  # the canonical OperatorID its EvseID belongs to
+    record: str
+    country: str
+    latitude: float
+    longitude: float
+    accessibility: str
+    auth_modes: int  # authentication_mask() of its AuthenticationModes
+    calibration: str
+    renewable: bool
+    hubject_compatible: bool
+    open_24h: bool
+    poi_score: int = 100
+    poi_findings: tuple[PoiFinding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvseData:
+    """A record the hub holds (or held: ``deleted_at`` set), as a pull answers it."""
+
+    operator: str
+    evse_id: str
+    canonical_evse_id: str
+    operator_id: str
+    operator_name: str
+    record: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+    def delta(self, since: datetime) -> DeltaType:
+        """What happened to it after ``since``, for a LastCall delta pull."""
+        if self.deleted_at is not None:
+            return DeltaType.DELETE
+        return DeltaType.INSERT if self.created_at > since else DeltaType.UPDATE
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPoiReport:
+    """The POI findings the hub kept for one live record of an operator."""
+
+    evse_id: str
+    score: int
+    findings: tuple[PoiFinding, ...]
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GeoCircle:
+    """``SearchCenter``: a centre (decimal degrees) and a radius in kilometres."""
+
+    latitude: float
+    longitude: float
+    radius_km: float
+
+    def bounding_box(self) -> tuple[float, float, float | None, float | None]:
+        """(min lat, max lat, min lon, max lon) enclosing the circle, for an indexed
+        pre-selection; the longitudes are ``None`` where the circle reaches a pole or
+        crosses the antimeridian (then only latitude narrows the search)."""
+        dlat = math.degrees(self.radius_km / EARTH_RADIUS_KM)
+        low, high = self.latitude - dlat, self.latitude + dlat
+        if low <= -90 or high >= 90:
+            return max(low, -90.0), min(high, 90.0), None, None
+        dlon = dlat / math.cos(math.radians(max(abs(low), abs(high))))
+        west, east = self.longitude - dlon, self.longitude + dlon
+        if west < -180 or east > 180:
+            return low, high, None, None
+        return low, high, west, east
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        """Whether the point lies within the radius (great-circle distance)."""
+        return distance_km(self.latitude, self.longitude, latitude, longitude) <= self.radius_km
+
+
+#: Mean Earth radius (IUGG), kilometres.
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance by the haversine formula."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True, slots=True)
+class EvseDataQuery:
+    """The filters of a PullEvseData; ``None`` is "not filtered". Lists are wire values
+    (countries alpha-3, operators canonical); ``auth_mask`` matches records supporting
+    any of its modes; ``changed_since`` (LastCall) also returns deleted records."""
+
+    countries: tuple[str, ...] | None = None
+    operators: tuple[str, ...] | None = None
+    auth_mask: int | None = None
+    accessibility: tuple[str, ...] | None = None
+    calibration: tuple[str, ...] | None = None
+    renewable: bool | None = None
+    hubject_compatible: bool | None = None
+    open_24h: bool | None = None
+    changed_since: datetime | None = None
+    circle: GeoCircle | None = None
+
+
+# ---------------------------------------------------------------------- dynamic pricing
+
+#: ``ProviderID`` of an offer made to every EMP.
+ALL_PROVIDERS = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class PricingOffer:
+    """The pricing products of one operator offered to one EMP (canonical ProviderID)
+    or to all (``*``): ``data`` is the PricingProductData object as JSON text, its
+    ``PricingProductDataRecords`` the current products."""
+
+    operator: str
+    provider: str
+    operator_id: str
+    provider_id: str
+    data: str
+    product_count: int
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvsePricingEntry:
+    """Which products apply at one EVSE for one EMP (or ``*``)."""
+
+    operator: str
+    evse_id: str
+    canonical_evse_id: str
+    provider: str  # canonical ProviderID or "*"
+    provider_id: str  # as sent
+    products: tuple[str, ...]
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.canonical_evse_id, self.provider

@@ -14,7 +14,19 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol, Self
 
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
-from evroam.core.oicp import EvseStatus, EvseStatusRecord, OicpPartner, StoredEvseStatus
+from evroam.core.oicp import (
+    EvseDataEntry,
+    EvseDataQuery,
+    EvsePricingEntry,
+    EvseStatus,
+    EvseStatusRecord,
+    GeoCircle,
+    OicpPartner,
+    PricingOffer,
+    StoredEvseData,
+    StoredEvseStatus,
+    StoredPoiReport,
+)
 from evroam.core.push import (
     DeliveryResult,
     OutboxEntry,
@@ -374,6 +386,10 @@ class OicpUnitOfWork(Protocol):
     def oicp_partners(self) -> OicpPartnerRepository: ...
     @property
     def oicp_statuses(self) -> OicpEvseStatusRepository: ...
+    @property
+    def oicp_evse_data(self) -> OicpEvseDataRepository: ...
+    @property
+    def oicp_pricing(self) -> OicpPricingRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -383,4 +399,85 @@ class OicpUnitOfWork(Protocol):
 class OicpUnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> OicpUnitOfWork:
         """As ``UnitOfWorkFactory``: a writing one is isolated from other writers."""
+        ...
+
+
+# ---------------------------------------------------------------------- OICP EVSE data
+
+
+class OicpEvseDataRepository(Protocol):
+    """EVSE data records per operator (canonical OperatorID, canonical EvseID), live or
+    deleted (kept as deletion markers for LastCall delta pulls)."""
+
+    async def live_ids(self, operator: str) -> set[str]:
+        """The canonical EvseIDs of the operator's live records."""
+        ...
+
+    async def put(
+        self, operator_id: str, operator_name: str, entries: Sequence[EvseDataEntry], at: datetime
+    ) -> None:
+        """Insert or replace each entry (bringing a deleted one back); a record whose
+        text and operator name are unchanged keeps its ``updated_at``, so a repeated
+        full load shows no change in a delta pull."""
+        ...
+
+    async def mark_deleted(
+        self, operator: str, canonical_evse_ids: Iterable[str], at: datetime
+    ) -> int:
+        """Set the deletion marker of these live records; how many there were."""
+        ...
+
+    async def page(
+        self, query: EvseDataQuery, offset: int, limit: int
+    ) -> tuple[builtins.list[StoredEvseData], int]:
+        """One page of the matching records in a stable order (operator, EvseID), and
+        how many match in all."""
+        ...
+
+    async def within(self, circle: GeoCircle) -> set[tuple[str, str]]:
+        """(operator, canonical EvseID) of the live records inside ``circle``."""
+        ...
+
+    async def poi_reports(self, operator: str) -> builtins.list[StoredPoiReport]:
+        """The POI findings kept for the operator's live records, by EvseID."""
+        ...
+
+    async def has_evse_data(self, operator: str) -> bool:
+        """Whether the operator holds any live record (``OicpEvseDataLookup``)."""
+        ...
+
+    async def hubject_compatible(self, operator: str, canonical_evse_id: str) -> bool | None:
+        """The live record's ``IsHubjectCompatible``; None without one."""
+        ...
+
+
+class OicpPricingRepository(Protocol):
+    """Pricing offers (operator x ProviderID or ``*``) and EVSE pricing."""
+
+    async def offer(self, operator: str, provider: str) -> PricingOffer | None: ...
+    async def put_offer(self, offer: PricingOffer, at: datetime) -> None:
+        """Insert or replace the offer (its ``updated_at`` becomes ``at``)."""
+        ...
+
+    async def offers(
+        self, operators: Sequence[str], providers: Sequence[str], since: datetime | None
+    ) -> builtins.list[PricingOffer]:
+        """The offers of these operators to these providers, changed after ``since``
+        when given (then also offers left without products), ordered by operator."""
+        ...
+
+    async def evse_pricing_keys(self, operator: str) -> set[tuple[str, str]]:
+        """(canonical EvseID, provider) of the operator's EVSE pricing."""
+        ...
+
+    async def put_evse_pricing(self, entries: Sequence[EvsePricingEntry], at: datetime) -> None:
+        """Insert or replace each entry."""
+        ...
+
+    async def delete_evse_pricing(self, operator: str, keys: Iterable[tuple[str, str]]) -> int: ...
+    async def evse_pricing(
+        self, operators: Sequence[str], providers: Sequence[str], since: datetime | None
+    ) -> builtins.list[EvsePricingEntry]:
+        """EVSE pricing of these operators for these providers (changed after ``since``
+        when given), ordered by operator, EvseID and provider."""
         ...

@@ -20,6 +20,10 @@ from evroam.storage.repositories.client_infos import SqlClientInfoRepository
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.objects import SqlObjectRepository
 from evroam.storage.repositories.oicp import SqlOicpEvseStatusRepository, SqlOicpPartnerRepository
+from evroam.storage.repositories.oicp_data import (
+    SqlOicpEvseDataRepository,
+    SqlOicpPricingRepository,
+)
 from evroam.storage.repositories.outbox import SqlOutboxRepository
 from evroam.storage.repositories.partners import SqlPartnerRepository
 from evroam.storage.repositories.party_claims import SqlPartyClaimRepository
@@ -39,6 +43,8 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     oicp_partners: SqlOicpPartnerRepository
     oicp_statuses: SqlOicpEvseStatusRepository
+    oicp_evse_data: SqlOicpEvseDataRepository
+    oicp_pricing: SqlOicpPricingRepository
 
     def __init__(
         self,
@@ -81,6 +87,8 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self.session)
         self.oicp_partners = SqlOicpPartnerRepository(self.session)
         self.oicp_statuses = SqlOicpEvseStatusRepository(self.session)
+        self.oicp_evse_data = SqlOicpEvseDataRepository(self.session)
+        self.oicp_pricing = SqlOicpPricingRepository(self.session)
         if not self.read_only:
             # Begin now: on SQLite this is where the write lock is taken (and waited
             # for), before anything is read.

@@ -64,6 +64,11 @@ from evroam.storage.tables.hubclientinfo import ClientInfoRow  # noqa: E402
 from evroam.storage.tables.interop import QuirkRow  # noqa: E402
 from evroam.storage.tables.objects import ObjectRow  # noqa: E402
 from evroam.storage.tables.oicp import OicpEvseStatusRow, OicpPartnerRow  # noqa: E402
+from evroam.storage.tables.oicp_data import (  # noqa: E402
+    OicpEvseDataRow,
+    OicpEvsePricingRow,
+    OicpPricingProductDataRow,
+)
 from evroam.storage.tables.outbox import OutboxRow  # noqa: E402
 from evroam.storage.tables.partners import PartnerRoleRow, PartnerRow, PartyClaimRow  # noqa: E402
 
@@ -71,6 +76,9 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "ObjectRow",
+    "OicpEvseDataRow",
+    "OicpEvsePricingRow",
+    "OicpPricingProductDataRow",
     "OicpEvseStatusRow",
     "OicpPartnerRow",
     "OutboxRow",
