@@ -56,6 +56,12 @@ log = logging.getLogger("evroam.push")
 
 #: How often delivered entries past their retention are looked for.
 PURGE_EVERY = timedelta(minutes=1)
+#: How often a partner that keeps taking deliveries has its ``last_connection`` written.
+TOUCH_EVERY = timedelta(seconds=10)
+#: After a wake from idle, how long a partner loop lets further commits' entries join
+#: before it claims: one claim and one settling transaction for a handful of changes
+#: instead of one per commit (claims were 14% of a busy node's CPU in py-spy).
+LINGER = 0.01
 
 
 def utcnow() -> datetime:
@@ -161,6 +167,7 @@ class PushWorker:
         self._call_budget = timedelta(seconds=sum(client.wire.timeouts))
         self._partners: dict[int, Partner] = {}
         self._failures: dict[int, int] = {}
+        self._touched: dict[int, datetime] = {}
         self._events: dict[int, asyncio.Event] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._supervisor = asyncio.Event()
@@ -228,6 +235,7 @@ class PushWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), self.settings.poll_interval)
+                await asyncio.sleep(LINGER)
 
     async def run_once(self) -> int:
         """One round for every partner (tests and benchmarks drive this): entries tried."""
@@ -481,10 +489,21 @@ class PushWorker:
         ``offline_after`` failures in a row without an answer. True if it changed."""
         if any(a.contact is True for a in attempts):
             self._failures[partner.id] = 0
+            # A partner seen CONNECTED and recorded so moments ago needs no write per
+            # batch (it was two statements and a row lock in every settling
+            # transaction): ``last_connection`` moves at most every TOUCH_EVERY.
+            touched = self._touched.get(partner.id)
+            if (
+                partner.status == ConnectionStatus.CONNECTED
+                and touched is not None
+                and timedelta(0) <= now - touched < TOUCH_EVERY
+            ):
+                return False
             fresh = await uow.partners.get_for_update(partner.id)
             if fresh is None or not fresh.registered:
                 return False
             await uow.partners.touch(partner.id, now, ConnectionStatus.CONNECTED)
+            self._touched[partner.id] = now
             if fresh.status != ConnectionStatus.CONNECTED:
                 log.info("partner %s is back online (push delivered)", partner.label)
                 return True
