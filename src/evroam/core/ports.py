@@ -27,6 +27,14 @@ from evroam.core.oicp import (
     StoredEvseStatus,
     StoredPoiReport,
 )
+from evroam.core.oicp_sessions import (
+    AuthenticationRecord,
+    CdrQuery,
+    KeptNotification,
+    OicpSession,
+    PartnerAnswer,
+    StoredCdr,
+)
 from evroam.core.push import (
     DeliveryResult,
     OutboxEntry,
@@ -390,6 +398,14 @@ class OicpUnitOfWork(Protocol):
     def oicp_evse_data(self) -> OicpEvseDataRepository: ...
     @property
     def oicp_pricing(self) -> OicpPricingRepository: ...
+    @property
+    def oicp_sessions(self) -> OicpSessionRepository: ...
+    @property
+    def oicp_cdrs(self) -> OicpCdrRepository: ...
+    @property
+    def oicp_auth_data(self) -> OicpAuthDataRepository: ...
+    @property
+    def oicp_notifications(self) -> OicpNotificationRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -400,6 +416,82 @@ class OicpUnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> OicpUnitOfWork:
         """As ``UnitOfWorkFactory``: a writing one is isolated from other writers."""
         ...
+
+
+# ---------------------------------------------------------------------- OICP sessions
+
+
+class OicpSessionRepository(Protocol):
+    """The hub's sessions, by SessionID (``core/oicp_sessions.py``)."""
+
+    async def add(self, session: OicpSession) -> None: ...
+    async def get(self, session_id: str) -> OicpSession | None: ...
+    async def get_for_update(self, session_id: str) -> OicpSession | None:
+        """The session, its row locked until the transaction ends (as partners')."""
+        ...
+
+    async def save(self, session: OicpSession) -> None: ...
+    async def remove(self, session_id: str) -> bool: ...
+
+
+class OicpCdrRepository(Protocol):
+    """Charge detail records, one per SessionID."""
+
+    async def add(self, cdr: StoredCdr) -> bool:
+        """Store ``cdr``; False (nothing stored) when its session has one already,
+        decided by the database's key, so two concurrent CDRs cannot both be stored."""
+        ...
+
+    async def get(self, session_id: str) -> StoredCdr | None: ...
+    async def mark_forwarded(self, session_id: str) -> None: ...
+    async def query(
+        self, query: CdrQuery, offset: int, limit: int
+    ) -> tuple[builtins.list[StoredCdr], int]:
+        """One page of the matching CDRs, in order of receipt, and how many match."""
+        ...
+
+
+class OicpAuthDataRepository(Protocol):
+    """EMPs' authentication data, keyed by (canonical ProviderID, medium key)."""
+
+    async def known(self, provider: str, keys: Iterable[str]) -> set[str]: ...
+    async def put(self, records: Sequence[AuthenticationRecord]) -> None:
+        """Insert or replace each record."""
+        ...
+
+    async def delete(self, provider: str, keys: Iterable[str]) -> int: ...
+    async def delete_all(self, provider: str) -> int: ...
+    async def find(self, key: str) -> builtins.list[AuthenticationRecord]:
+        """Every provider's record for this medium key, ordered by provider."""
+        ...
+
+
+class OicpNotificationRepository(Protocol):
+    """Charging notifications kept for EMPs the hub cannot forward them to."""
+
+    async def add(self, notification: KeptNotification) -> None: ...
+    async def for_session(self, session_id: str) -> builtins.list[KeptNotification]: ...
+
+
+class OicpEvseDataLookup(Protocol):
+    """What remote start and reservation need from the EVSE data operators push
+    (digest §1.3: 603/604, skipped for an operator that pushed none). Implemented by the
+    EVSE data repository."""
+
+    async def has_evse_data(self, operator: str) -> bool:
+        """Whether the operator (canonical) holds any pushed EVSE data record."""
+        ...
+
+    async def hubject_compatible(self, operator: str, canonical_evse_id: str) -> bool | None:
+        """The EVSE's ``IsHubjectCompatible``; None when the operator has no record of it."""
+        ...
+
+
+class OicpForward(Protocol):
+    """Sends a message of ``session`` to ``partner`` and returns its answer (built and
+    parsed by the edge, which knows the operation); raises ``PartnerCallFailed``."""
+
+    async def __call__(self, partner: OicpPartner, session: OicpSession) -> PartnerAnswer: ...
 
 
 # ---------------------------------------------------------------------- OICP EVSE data

@@ -24,6 +24,12 @@ from evroam.storage.repositories.oicp_data import (
     SqlOicpEvseDataRepository,
     SqlOicpPricingRepository,
 )
+from evroam.storage.repositories.oicp_sessions import (
+    SqlOicpAuthDataRepository,
+    SqlOicpCdrRepository,
+    SqlOicpNotificationRepository,
+    SqlOicpSessionRepository,
+)
 from evroam.storage.repositories.outbox import SqlOutboxRepository
 from evroam.storage.repositories.partners import SqlPartnerRepository
 from evroam.storage.repositories.party_claims import SqlPartyClaimRepository
@@ -45,6 +51,10 @@ class SqlUnitOfWork:
     oicp_statuses: SqlOicpEvseStatusRepository
     oicp_evse_data: SqlOicpEvseDataRepository
     oicp_pricing: SqlOicpPricingRepository
+    oicp_sessions: SqlOicpSessionRepository
+    oicp_cdrs: SqlOicpCdrRepository
+    oicp_auth_data: SqlOicpAuthDataRepository
+    oicp_notifications: SqlOicpNotificationRepository
 
     def __init__(
         self,
@@ -89,6 +99,10 @@ class SqlUnitOfWork:
         self.oicp_statuses = SqlOicpEvseStatusRepository(self.session)
         self.oicp_evse_data = SqlOicpEvseDataRepository(self.session)
         self.oicp_pricing = SqlOicpPricingRepository(self.session)
+        self.oicp_sessions = SqlOicpSessionRepository(self.session)
+        self.oicp_cdrs = SqlOicpCdrRepository(self.session)
+        self.oicp_auth_data = SqlOicpAuthDataRepository(self.session)
+        self.oicp_notifications = SqlOicpNotificationRepository(self.session)
         if not self.read_only:
             # Begin now: on SQLite this is where the write lock is taken (and waited
             # for), before anything is read.

@@ -69,6 +69,12 @@ from evroam.storage.tables.oicp_data import (  # noqa: E402
     OicpEvsePricingRow,
     OicpPricingProductDataRow,
 )
+from evroam.storage.tables.oicp_sessions import (  # noqa: E402
+    OicpAuthRecordRow,
+    OicpCdrRow,
+    OicpNotificationRow,
+    OicpSessionRow,
+)
 from evroam.storage.tables.outbox import OutboxRow  # noqa: E402
 from evroam.storage.tables.partners import PartnerRoleRow, PartnerRow, PartyClaimRow  # noqa: E402
 
@@ -80,6 +86,10 @@ __all__ = [
     "OicpEvsePricingRow",
     "OicpPricingProductDataRow",
     "OicpEvseStatusRow",
+    "OicpAuthRecordRow",
+    "OicpCdrRow",
+    "OicpNotificationRow",
+    "OicpSessionRow",
     "OicpPartnerRow",
     "OutboxRow",
     "ClientInfoRow",
