@@ -20,3 +20,6 @@ from evroam.cli.oicp import serve as _serve  # noqa: E402
 
 _serve.register(app)
 _partners.register(app)
+from evroam.cli.oicp import poi as _poi  # noqa: E402
+
+_poi.register(app)

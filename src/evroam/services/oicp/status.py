@@ -14,9 +14,9 @@ Push (digest §1.3, "ActionType semantics"), in this order:
    replaces the operator's whole set (an empty list empties it); commit once.
 
 Pull: all operators (optionally one status), some operators, or up to 100 EvseIDs
-(unknown ones answered ``EvseNotFound``). The SearchCenter filter needs the EVSEs'
-positions, which arrive with EVSE data (a later service): until then it is refused,
-never ignored (an EMP would take every EVSE for one near its search centre).
+(unknown ones answered ``EvseNotFound``). The SearchCenter filter keeps the EVSEs whose
+pushed EVSE data (``evsedata.py``) places them inside the circle: an EVSE without EVSE
+data has no known position and is left out, never taken for one nearby.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from evroam.core.oicp import (
     EvseStatus,
     EvseStatusRecord,
     ForeignEvse,
+    GeoCircle,
     InvalidRequest,
     NotActingForSelf,
     OicpPartner,
     OicpRole,
     OperatorStatuses,
     StoredEvseStatus,
-    UnsupportedFilter,
 )
 from evroam.core.ports import OicpUnitOfWorkFactory
 
@@ -130,16 +130,15 @@ async def _grouped(
 
 
 async def pull_statuses(
-    uow: OicpUnitOfWorkFactory, status: EvseStatus | None, *, search_center: bool = False
+    uow: OicpUnitOfWorkFactory, status: EvseStatus | None, *, search_center: GeoCircle | None = None
 ) -> list[OperatorStatuses]:
-    """Every operator's statuses, only those with ``status`` when given."""
-    if search_center:
-        raise UnsupportedFilter(
-            "SearchCenter needs the EVSEs' positions, which come with pushed EVSE data; "
-            "this hub has none yet: pull without SearchCenter"
-        )
+    """Every operator's statuses, only those with ``status`` when given, only those
+    of EVSEs inside ``search_center`` when given."""
     async with uow(read_only=True) as u:
         rows = await u.oicp_statuses.by_operators(None, status)
+        if search_center is not None:
+            inside = await u.oicp_evse_data.within(search_center)
+            rows = [r for r in rows if (r.operator, r.canonical_evse_id) in inside]
     return await _grouped(uow, rows)
 
 

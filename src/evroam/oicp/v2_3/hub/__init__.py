@@ -13,6 +13,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from evroam.oicp.v2_3.hub import status
+from evroam.oicp.v2_3.hub import evsedata, pricing, status
 
-ROUTERS: tuple[APIRouter, ...] = (status.router,)
+ROUTERS: tuple[APIRouter, ...] = (status.router, evsedata.router, pricing.router)

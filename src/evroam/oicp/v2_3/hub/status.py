@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 
 from evroam.core.oicp import ActionType as CoreAction
 from evroam.core.oicp import EvseStatusRecord as CoreRecord
-from evroam.core.oicp import OperatorStatuses
+from evroam.core.oicp import GeoCircle, OperatorStatuses
 from evroam.oicp.v2_3 import ids
 from evroam.oicp.v2_3.codes import Code
 from evroam.oicp.v2_3.deps import (
@@ -103,9 +103,11 @@ async def push_evse_status(
 
 
 async def _pull(hub: HubDep, pull: PullEvseStatusRequest) -> Answer:
-    groups = await service.pull_statuses(
-        hub.uow, pull.EVSEStatus, search_center=pull.SearchCenter is not None
-    )
+    circle = None
+    if pull.SearchCenter is not None:
+        latitude, longitude = pull.SearchCenter.GeoCoordinates.to_floats()
+        circle = GeoCircle(latitude, longitude, float(pull.SearchCenter.Radius))
+    groups = await service.pull_statuses(hub.uow, pull.EVSEStatus, search_center=circle)
     return _operator_blocks(groups)
 
 
