@@ -157,6 +157,23 @@ def query_of(pull: PullEvseDataRequest) -> EvseDataQuery:
     )
 
 
+def convert_geo(geo: dict[str, Any], notation: Notation) -> dict[str, Any]:
+    """Coordinates as stored (validated, one notation) in ``notation``. Between Google
+    and DecimalDegree the texts are only rearranged (both hold the same decimal text,
+    which the model's conversion would keep too); DegreeMinuteSeconds goes through
+    the model."""
+    if notation.value in geo:
+        return geo
+    decimal = geo.get("DecimalDegree")
+    if notation is Notation.GOOGLE and isinstance(decimal, dict):
+        return {"Google": {"Coordinates": f"{decimal['Latitude']} {decimal['Longitude']}"}}
+    google = geo.get("Google")
+    if notation is Notation.DECIMAL_DEGREE and isinstance(google, dict):
+        latitude, longitude = google["Coordinates"].replace(",", " ").split()
+        return {"DecimalDegree": {"Longitude": longitude, "Latitude": latitude}}
+    return GeoCoordinates.model_validate(geo).in_notation(notation).to_wire()
+
+
 def wire_record(
     stored: StoredEvseData, notation: Notation, since: datetime | None
 ) -> dict[str, Any]:
@@ -164,8 +181,8 @@ def wire_record(
     record: dict[str, Any] = json.loads(stored.record)
     for name in _GEO_FIELDS:
         geo = record.get(name)
-        if isinstance(geo, dict) and notation.value not in geo:
-            record[name] = GeoCoordinates.model_validate(geo).in_notation(notation).to_wire()
+        if isinstance(geo, dict):
+            record[name] = convert_geo(geo, notation)
     record["OperatorID"] = stored.operator_id
     record["OperatorName"] = stored.operator_name
     record["lastUpdate"] = DateTime.of(stored.updated_at).text
