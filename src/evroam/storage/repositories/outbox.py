@@ -50,6 +50,67 @@ _UNFINISHED = [s.value for s in UNFINISHED]
 CHANNEL = "evroam_outbox"
 
 
+def _claim_query(*, lock: bool) -> Select[Any]:
+    """Due entries of partner ``:pid`` at ``:now``, the head of each object's queue
+    (no earlier unfinished entry of the same partner and object), oldest first, at most
+    ``:lim``; on PostgreSQL locked ``FOR UPDATE SKIP LOCKED``."""
+    earlier = _TABLE.alias("earlier")
+    e = earlier.c
+    blocked = exists().where(
+        e.partner_id == _T.partner_id,
+        e.object_key == _T.object_key,
+        e.id < _T.id,
+        e.state.in_(_UNFINISHED),
+    )
+    query = (
+        select(_TABLE)
+        .where(
+            _T.partner_id == bindparam("pid"),
+            _T.state.in_((OutboxState.PENDING.value, OutboxState.SENDING.value)),
+            _T.next_attempt_at <= bindparam("now"),
+            ~blocked,
+        )
+        .order_by(_T.id)
+        .limit(bindparam("lim"))
+    )
+    return query.with_for_update(skip_locked=True, of=_TABLE) if lock else query
+
+
+_CLAIM = _claim_query(lock=False)
+_CLAIM_LOCKED = _claim_query(lock=True)
+_LEASE = (
+    update(_TABLE)
+    .where(_T.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=OutboxState.SENDING.value,
+        lease_owner=bindparam("owner"),
+        lease_until=bindparam("until"),
+        next_attempt_at=bindparam("until"),
+        updated_at=bindparam("now"),
+    )
+)
+_SETTLE = (
+    update(_TABLE)
+    .where(
+        _T.id == bindparam("rid"),
+        _T.lease_owner == bindparam("owner"),
+        _T.state == OutboxState.SENDING.value,
+    )
+    .values(
+        state=bindparam("st"),
+        attempts=bindparam("att"),
+        next_attempt_at=bindparam("nxt"),
+        last_error=bindparam("err"),
+        last_http_status=bindparam("hs"),
+        last_ocpi_status=bindparam("os"),
+        delivered_at=bindparam("dat"),
+        lease_owner=None,
+        lease_until=None,
+        updated_at=bindparam("now"),
+    )
+)
+
+
 def _row_to_entry(r: Any) -> OutboxEntry:
     return OutboxEntry(
         id=r.id,
@@ -198,42 +259,21 @@ class SqlOutboxRepository:
         self, partner_id: int, now: datetime, limit: int, owner: str, lease: timedelta
     ) -> list[OutboxEntry]:
         """Due entries of one partner, each the head of its object's queue, leased to
-        ``owner`` until ``now + lease`` (see the module docstring)."""
-        earlier = _TABLE.alias("earlier")
-        e = earlier.c
-        blocked = exists().where(
-            e.partner_id == _T.partner_id,
-            e.object_key == _T.object_key,
-            e.id < _T.id,
-            e.state.in_(_UNFINISHED),
-        )
-        query = (
-            select(_TABLE)
-            .where(
-                _T.partner_id == partner_id,
-                _T.state.in_((OutboxState.PENDING.value, OutboxState.SENDING.value)),
-                _T.next_attempt_at <= now,
-                ~blocked,
-            )
-            .order_by(_T.id)
-            .limit(limit)
-        )
-        rows = (await self._s.execute(self._lock(query, skip_locked=True))).all()
+        ``owner`` until ``now + lease`` (see the module docstring). The statements are
+        built once (``_CLAIM*``) and run on the session's Core connection: building and
+        keying them per call was most of a claim's cost on a busy worker."""
+        conn = await self._s.connection()
+        query = _CLAIM_LOCKED if self._postgres else _CLAIM
+        params = {"pid": partner_id, "now": now, "lim": limit}
+        rows = (await conn.execute(query, params)).all()
         if not rows:
             return []
         until = now + lease
         ids = [r.id for r in rows]
         for start in range(0, len(ids), _CHUNK):
-            await self._s.execute(
-                update(_TABLE)
-                .where(_T.id.in_(ids[start : start + _CHUNK]))
-                .values(
-                    state=OutboxState.SENDING.value,
-                    lease_owner=owner,
-                    lease_until=until,
-                    next_attempt_at=until,
-                    updated_at=now,
-                )
+            await conn.execute(
+                _LEASE,
+                {"ids": ids[start : start + _CHUNK], "owner": owner, "until": until, "now": now},
             )
         return [_row_to_entry(r) for r in rows]
 
@@ -242,28 +282,14 @@ class SqlOutboxRepository:
         (a row whose lease ran out may have been claimed again elsewhere)."""
         if not results:
             return
-        await self._s.execute(
-            update(_TABLE)
-            .where(
-                _T.id == bindparam("rid"),
-                _T.lease_owner == owner,
-                _T.state == OutboxState.SENDING.value,
-            )
-            .values(
-                state=bindparam("st"),
-                attempts=bindparam("att"),
-                next_attempt_at=bindparam("nxt"),
-                last_error=bindparam("err"),
-                last_http_status=bindparam("hs"),
-                last_ocpi_status=bindparam("os"),
-                delivered_at=bindparam("dat"),
-                lease_owner=None,
-                lease_until=None,
-                updated_at=now,
-            ),
+        conn = await self._s.connection()
+        await conn.execute(
+            _SETTLE,
             [
                 {
                     "rid": r.entry_id,
+                    "owner": owner,
+                    "now": now,
                     "st": r.state.value,
                     "att": r.attempts,
                     "nxt": r.next_attempt_at or now,
