@@ -398,12 +398,20 @@ def test_plain_pull_without_filter_lists_every_operator(
     assert len(blocks[pulled]["EvseStatusRecord"]) == 3
 
 
-def test_search_center_is_refused_not_ignored(hub: HubProcess, emp: httpx.Client) -> None:
+def test_search_center_without_evse_data_finds_nothing(
+    hub: HubProcess, emp: httpx.Client, cpo: Cpo
+) -> None:
+    """SearchCenter is answered from pushed EVSE data: an EVSE with a status but no
+    data has no known position and is left out, never taken for one nearby."""
+    cpo.ok("fullLoad", {f"{cpo.id}*E1": "Available"})
     body = {
         "ProviderID": EMP,
         "SearchCenter": {"GeoCoordinates": {"Google": {"Coordinates": "52.5 13.4"}}, "Radius": 5},
     }
-    assert "SearchCenter" in refused(emp.post(hub.url + pull_path(), json=body), 200, "022")
+    r = emp.post(hub.url + pull_path(), json=body)
+    assert r.status_code == 200, r.text
+    groups = r.json()["EvseStatuses"]["OperatorEvseStatus"]
+    assert all(g["OperatorID"] != cpo.id for g in groups)
 
 
 def test_combined_path_refuses_a_body_with_both_filters(hub: HubProcess, emp: httpx.Client) -> None:
