@@ -44,7 +44,7 @@ AllowOpt = Annotated[
 ]
 
 
-def _hub(node: str | None, token: str | None, token_file: Path | None) -> Node:
+def hub_node(node: str | None, token: str | None, token_file: Path | None) -> Node:
     return connect(node or DEFAULT_HUB_ADMIN, token, token_file)
 
 
@@ -106,7 +106,7 @@ def add(
         "endpoint": endpoint,
         "name": name,
     }
-    data = _hub(node, admin_token, admin_token_file).call("POST", "/oicp/partners", body)
+    data = hub_node(node, admin_token, admin_token_file).call("POST", "/oicp/partners", body)
     if json_:
         print_json(data)
     else:
@@ -120,7 +120,7 @@ def list_(
     json_: JsonOpt = False,
 ) -> None:
     """Every partner of the hub."""
-    data = _hub(node, admin_token, admin_token_file).call("GET", "/oicp/partners")
+    data = hub_node(node, admin_token, admin_token_file).call("GET", "/oicp/partners")
     if json_:
         print_json(data)
         return
@@ -145,7 +145,7 @@ def show(
 ) -> None:
     """One partner with its access rules."""
     path = _path(partner_id)
-    data = _hub(node, admin_token, admin_token_file).call("GET", path)
+    data = hub_node(node, admin_token, admin_token_file).call("GET", path)
     print_json(data) if json_ else _show(data)
 
 
@@ -180,7 +180,7 @@ def update(
             "nothing to change: give --allow-ip, --any-ip, --cert-identity, --endpoint or --name", 2
         )
     path = _path(partner_id)
-    data = _hub(node, admin_token, admin_token_file).call("PATCH", path, body)
+    data = hub_node(node, admin_token, admin_token_file).call("PATCH", path, body)
     print_json(data) if json_ else _show(data)
 
 
@@ -193,7 +193,7 @@ def remove(
 ) -> None:
     """Remove a partner and the EVSE statuses it pushed."""
     path = _path(partner_id)
-    _hub(node, admin_token, admin_token_file).call("DELETE", path)
+    hub_node(node, admin_token, admin_token_file).call("DELETE", path)
     if json_:
         print_json({"removed": partner_id.strip()})
     else:

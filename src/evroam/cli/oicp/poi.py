@@ -23,7 +23,7 @@ import typer
 
 from evroam.cli.common import Command, console, fail, line, text
 from evroam.cli.node_api import JsonOpt, TokenFileOpt, TokenOpt
-from evroam.cli.oicp.partners import HubOpt, _hub
+from evroam.cli.oicp.partners import HubOpt, hub_node
 from evroam.cli.partner_views import fold_table, print_json
 from evroam.oicp.v2_3 import ids, poi
 
@@ -123,7 +123,7 @@ def poi_check(
         if not ids.is_operator_id(operator):
             raise fail(f"{operator!r} is not an OperatorID (e.g. DE*ABC)", 2)
         path = f"/oicp/operators/{quote(operator, safe='')}/poi"
-        data = _hub(node, admin_token, admin_token_file).call("GET", path)
+        data = hub_node(node, admin_token, admin_token_file).call("GET", path)
     else:
         assert file is not None
         try:
