@@ -130,6 +130,19 @@ class OicpSettings(BaseModel):
         description="Largest request body a partner may send (HTTP 413 above); EVSE data "
         "full loads are the largest bodies.",
     )
+    client_cert: Path | None = Field(
+        default=None,
+        description="The hub's client certificate (PEM) for its calls to partners "
+        "(forwarded authorizations, remote starts, CDRs, notifications).",
+    )
+    client_key: Path | None = Field(
+        default=None, description="The client certificate's key (PEM); none: in client_cert."
+    )
+    partner_ca: Path | None = Field(
+        default=None,
+        description="CA certificate(s) partner servers are verified with when the hub "
+        "calls them (PEM); none: the system store.",
+    )
 
 
 DEFAULT_PARTIES = [PartyConfig(country_code="NL", party_id="EVR", role=Role.CPO)]

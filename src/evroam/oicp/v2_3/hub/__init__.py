@@ -13,6 +13,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from evroam.oicp.v2_3.hub import evsedata, pricing, status
+from evroam.oicp.v2_3.hub import (
+    authdata,
+    authorization,
+    cdrs,
+    evsedata,
+    notifications,
+    pricing,
+    reservation,
+    status,
+)
 
-ROUTERS: tuple[APIRouter, ...] = (status.router, evsedata.router, pricing.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    status.router,
+    evsedata.router,
+    pricing.router,
+    authorization.router,
+    authdata.router,
+    cdrs.router,
+    notifications.router,
+    reservation.router,
+)
