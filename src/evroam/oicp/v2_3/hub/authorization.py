@@ -26,7 +26,7 @@ from evroam.core.oicp_sessions import Medium
 from evroam.oicp.v2_3 import ids
 from evroam.oicp.v2_3.codes import Code
 from evroam.oicp.v2_3.deps import CallerDep, HubDep, acting_operator, acting_provider, parse_body
-from evroam.oicp.v2_3.errors import InconsistentEvseId
+from evroam.oicp.v2_3.errors import InconsistentEvseId, SessionIsInvalid
 from evroam.oicp.v2_3.hub.calls import (
     PartnerCalls,
     ack_answer,
@@ -171,16 +171,22 @@ async def authorize_stop(
         AuthorizationStopResponse,
         authorization_answer,
     )
-    with translated():
-        outcome = await service.authorize_stop(
-            hub.uow,
-            operator,
-            stop.SessionID.lower(),
-            medium,
-            forward,
-            _now(),
-            cpo_partner_session_id=stop.CPOPartnerSessionID,
-        )
+    try:
+        with translated():
+            outcome = await service.authorize_stop(
+                hub.uow,
+                operator,
+                stop.SessionID.lower(),
+                medium,
+                forward,
+                _now(),
+                cpo_partner_session_id=stop.CPOPartnerSessionID,
+            )
+    except SessionIsInvalid as exc:
+        # Answered in the operation's own shape, so a CPO reads it as a refused stop.
+        return AuthorizationStopResponse.model_validate(
+            {"AuthorizationStatus": "NotAuthorized", "StatusCode": exc.status_code()}
+        ).to_wire()
     session = outcome.session
     answer = {**session_ids(session)}
     if session is not None and session.provider_id:
