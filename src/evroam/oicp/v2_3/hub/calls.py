@@ -119,7 +119,8 @@ class PartnerCalls:
         async with self._client.stream("POST", url, content=content, headers=headers) as r:
             chunks: list[bytes] = []
             size = 0
-            async for chunk in r.aiter_raw():
+            # Decoded bytes: a small compressed answer that inflates is bounded too.
+            async for chunk in r.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_ANSWER_BYTES:
                     raise _TooLarge
