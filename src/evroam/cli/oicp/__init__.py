@@ -23,3 +23,6 @@ _partners.register(app)
 from evroam.cli.oicp import poi as _poi  # noqa: E402
 
 _poi.register(app)
+from evroam.cli.oicp import client as _client  # noqa: E402
+
+_client.register(app)
