@@ -162,6 +162,8 @@ def main() -> None:
         port=int(args.port),
         log_level="warning",
         lifespan="off",
+        # Idle keep-alive connections (the hub's, the test's) must not hold up a stop.
+        timeout_graceful_shutdown=1,
         **tls.uvicorn_tls_kwargs(Path(args.cert), Path(args.key), Path(args.ca)),
     )
 

@@ -9,6 +9,8 @@ CDRs, notifications). The rules:
 * a later message must name a session the hub made for the sending partner (the CPO
   of the session for CPO messages, its EMP for EMP messages), else "Session is
   invalid" (400) and nothing changes; a session whose CDR arrived is over;
+* a session whose first forward is still under way already counts: a CPO may start
+  charging and notify before its answer to the remote start reaches the hub;
 * a failed authorization deletes its session;
 * the partners' session IDs are kept from the first message that carries them and
   carried through every later message and answer.
@@ -88,8 +90,6 @@ def check_owner(session: OicpSession | None, role: OicpRole, canonical_id: str) 
         party = session.operator if role is OicpRole.CPO else session.provider
     if session is None or party != canonical_id or session.state is SessionState.CLOSED:
         raise UnknownSession("the SessionID is not a live session of the hub for this partner")
-    if session.state is SessionState.PENDING:
-        raise UnknownSession("the session is still being authorized")
     return session
 
 
