@@ -47,8 +47,9 @@ OCPI has no hotline, no calibration law data and no language on names: the calle
 states them (``hotline``, ``calibration``, ``language``), as it states the
 ``accessibility`` of unrestricted EVSEs and ``DynamicInfoAvailable``. Nothing else is
 made up: a Location that is not published, an EVSE without an OICP EvseID, without
-opening times (unless the caller says absent means 24/7), without an OICP plug, with
-no way to authenticate, or ``REMOVED``, is refused and reported with the reason.
+opening times (unless the caller says absent means 24/7), without an OICP plug, or
+``REMOVED``, is refused and reported with the reason. EVSEs whose capabilities name no
+way to authenticate get an empty ``AuthenticationModes`` and a note.
 """
 
 from __future__ import annotations
@@ -216,10 +217,8 @@ def _record(
         {_AUTH[c] for c in capabilities if c in _AUTH}, key=list(AuthenticationMode).index
     )
     if not modes:
-        raise _Refused(
-            "no capability says how a driver authenticates "
-            "(RFID_READER, REMOTE_START_STOP_CAPABLE, ...)"
-        )
+        # Absent capabilities say nothing: an empty list, not a guessed mode.
+        notes.append(Finding(where, "no capability names a way to authenticate"))
     coordinates = evse.coordinates or loc.coordinates
     body: dict[str, Any] = {
         "EvseID": evse_id,
