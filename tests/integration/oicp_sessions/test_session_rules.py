@@ -229,3 +229,76 @@ def test_evse_data_of_the_operator_is_checked_603_604(r: Roaming) -> None:
 @pytest.fixture
 def r(roaming: Roaming) -> Roaming:
     return roaming
+
+
+def test_a_stop_of_an_online_session_is_asked_of_its_emp(r: Roaming) -> None:
+    r.fake_emp.answer(
+        "AuthorizeStart",
+        {
+            "AuthorizationStatus": "Authorized",
+            "StatusCode": {"Code": "000"},
+            "SessionID": "$SessionID",
+        },
+    )
+    sid = ack(authorize_start(r, CPO, rfid("5566778899AABB")))["SessionID"]
+    refusal = ack(authorize_stop(r, CPO, sid, rfid("5566778899AABB")))
+    assert (refusal["AuthorizationStatus"], refusal["StatusCode"]["Code"]) == (
+        "NotAuthorized",
+        "102",
+    )
+    r.fake_emp.answer(
+        "AuthorizeStop",
+        {
+            "AuthorizationStatus": "Authorized",
+            "StatusCode": {"Code": "000"},
+            "SessionID": "$SessionID",
+        },
+    )
+    try:
+        stop = ack(authorize_stop(r, CPO, sid, rfid("5566778899AABB")))
+    finally:
+        r.fake_emp.answer("AuthorizeStop")
+    assert (stop["AuthorizationStatus"], stop["SessionID"], stop["ProviderID"]) == (
+        "Authorized",
+        sid,
+        ONLINE_EMP,
+    )
+    asked = r.fake_emp.received("AuthorizeStop")
+    assert [a["body"]["SessionID"] for a in asked] == [sid, sid]
+    assert asked[-1]["path"] == f"/api/oicp/charging/v21/operators/{CPO}/authorize/stop"
+
+
+def test_a_notification_the_emp_does_not_take_in_time_is_310(r: Roaming) -> None:
+    sid = started(r)
+    r.fake_emp.answer("ChargingNotification", delay=CALL_TIMEOUT + 3)
+    try:
+        answer = refused(notify(r, CPO, notification("Error", sid, CPO, "DE*CPO*E7")), "310")
+    finally:
+        r.fake_emp.answer("ChargingNotification")
+    assert answer["SessionID"] == sid
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/authdata/v21/providers/DE-ONL/push-request", {}),
+        ("/charging/v21/providers/DE-ONL/authorize-remote/start", {}),
+        ("/charging/v21/providers/DE-ONL/authorize-remote/stop", {}),
+        ("/reservation/v11/providers/DE-ONL/reservation-start-request", {}),
+        ("/reservation/v11/providers/DE-ONL/reservation-stop-request", {}),
+        ("/cdrmgmt/v22/providers/DE-ONL/get-charge-detail-records-request", {}),
+        ("/charging/v21/operators/DE*CPO/authorize/start", {}),
+        ("/charging/v21/operators/DE*CPO/authorize/stop", {}),
+        ("/cdrmgmt/v22/operators/DE*CPO/charge-detail-record", {}),
+    ],
+)
+def test_another_partners_path_is_017_before_the_body_is_read(
+    r: Roaming, path: str, body: dict[str, object]
+) -> None:
+    # The offline EMP's certificate, a body that is not even the operation's shape.
+    refused(call(r, OFFLINE_EMP, path, body), "017")
+
+
+def test_a_notification_of_another_operator_is_017(r: Roaming) -> None:
+    sid = started(r)
+    refused(notify(r, OTHER_CPO, notification("Start", sid, CPO, "DE*CPO*E7")), "017")
