@@ -49,7 +49,7 @@ from evroam.oicp.v2_3.partner.cpo import CpoClient
 from evroam.oicp.v2_3.partner.emp import EmpClient
 from evroam.oicp.v2_3.partner.from_ocpi import Conversion, Defaults, convert_locations
 
-app = new_app("OICP 2.3 calls of a CPO or EMP (push, pull, remote start/stop, CDRs).")
+app = new_app("OICP calls of a CPO or EMP to a hub.")
 
 T = TypeVar("T")
 
@@ -229,7 +229,7 @@ def push_evse_data(
     ] = None,
     action: Annotated[
         ActionType,
-        typer.Option("--action", metavar="fullLoad|update|insert|delete", help="How to apply."),
+        typer.Option("--action", metavar="ACTION", help="How to apply."),
     ] = ActionType.FULL_LOAD,
     operator_name: Annotated[
         str | None,
@@ -252,14 +252,12 @@ def push_evse_data(
     ] = "en",
     calibration: Annotated[
         CalibrationLawDataAvailability,
-        typer.Option(
-            "--calibration", metavar="Local|External|Not Available", help="With --from-node."
-        ),
+        typer.Option("--calibration", metavar="AVAILABILITY", help="With --from-node."),
     ] = CalibrationLawDataAvailability.NOT_AVAILABLE,
     accessibility: Annotated[
         Accessibility,
         typer.Option(
-            "--accessibility", metavar="TEXT", help="With --from-node: unrestricted EVSEs."
+            "--accessibility", metavar="ACCESS", help="With --from-node: unrestricted EVSEs."
         ),
     ] = Accessibility.FREE_PUBLICLY_ACCESSIBLE,
     assume_24_7: Annotated[
@@ -273,7 +271,7 @@ def push_evse_data(
     timeout: TimeoutOpt = 60.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Push EVSE data records (PushEvseData)."""
+    """Push EVSE data records."""
     if (file is None) == (from_node is None):
         raise fail("give FILE or --from-node URL", 2)
     options = _options(cert, key, ca, timeout)
@@ -319,7 +317,7 @@ def push_status(
     ],
     action: Annotated[
         ActionType,
-        typer.Option("--action", metavar="update|insert|fullLoad|delete", help="How to apply."),
+        typer.Option("--action", metavar="ACTION", help="How to apply."),
     ] = ActionType.UPDATE,
     url: UrlOpt = "",
     operator_id: OperatorOpt = "",
@@ -329,7 +327,7 @@ def push_status(
     timeout: TimeoutOpt = 30.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Push one EVSE's status (PushEvseStatus)."""
+    """Push one EVSE's status."""
     client = _cpo(url, operator_id, _options(cert, key, ca, timeout))
 
     async def work() -> Acknowledgement:
@@ -349,7 +347,7 @@ def send_cdr(
     timeout: TimeoutOpt = 30.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Send a charge detail record (ChargeDetailRecord)."""
+    """Send a charge detail record."""
     data = _read_json(file)
     try:
         cdr = ChargeDetailRecord.model_validate(data)
@@ -402,9 +400,7 @@ def pull_data(
     ] = None,
     notation: Annotated[
         Notation,
-        typer.Option(
-            "--format", metavar="Google|DecimalDegree|DegreeMinuteSeconds", help="Coordinates."
-        ),
+        typer.Option("--format", metavar="FORMAT", help="Coordinates."),
     ] = Notation.DECIMAL_DEGREE,
     size: SizeOpt = MAX_SIZE,
     url: UrlOpt = "",
@@ -415,7 +411,7 @@ def pull_data(
     timeout: TimeoutOpt = 60.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Pull EVSE data, every page (PullEvseData)."""
+    """Pull EVSE data, every page."""
     filters: dict[str, Any] = {"GeoCoordinatesResponseFormat": notation}
     if operator:
         filters["OperatorIds"] = operator
@@ -477,7 +473,7 @@ def pull_status(
     timeout: TimeoutOpt = 30.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Pull EVSE statuses: by --evse-id, by --operator, or all (PullEvseStatus...)."""
+    """Pull EVSE statuses (by --evse-id, --operator, or all)."""
     if evse_id and operator:
         raise fail("give --evse-id or --operator, not both", 2)
     client = _emp(url, provider_id, _options(cert, key, ca, timeout))
@@ -510,7 +506,7 @@ def remote_start(
     timeout: TimeoutOpt = 70.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Start charging remotely (AuthorizeRemoteStart); prints the SessionID."""
+    """Start charging remotely; prints the SessionID."""
     client = _emp(url, provider_id, _options(cert, key, ca, timeout))
 
     async def work() -> Acknowledgement:
@@ -533,7 +529,7 @@ def remote_stop(
     timeout: TimeoutOpt = 70.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Stop a remote session (AuthorizeRemoteStop)."""
+    """Stop a remote session."""
     client = _emp(url, provider_id, _options(cert, key, ca, timeout))
 
     async def work() -> Acknowledgement:
@@ -557,7 +553,7 @@ def get_cdrs(
     timeout: TimeoutOpt = 60.0,
     json_: JsonOpt = False,
 ) -> None:
-    """Fetch the CDRs the hub received in a period, every page (GetChargeDetailRecords)."""
+    """Fetch the CDRs the hub received in a period."""
     client = _emp(url, provider_id, _options(cert, key, ca, timeout))
 
     async def work() -> list[Any]:
