@@ -171,3 +171,23 @@ def test_with_session_keeps_the_messages_own_partner_ids() -> None:
         "SessionID": SESSION.session_id,
         "EMPPartnerSessionID": "emp-1",
     }
+
+
+async def test_the_calls_the_wiring_set_are_used_and_otherwise_made_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fastapi import FastAPI
+    from starlette.requests import Request
+
+    from evroam.oicp.v2_3.hub.calls import get_calls
+
+    app = FastAPI()
+    request = Request({"type": "http", "app": app, "headers": []})
+    monkeypatch.setenv("EVROAM_OICP__CALL_TIMEOUT", "2.5")
+    made = get_calls(request)
+    assert made.timeout == 2.5 and get_calls(request) is made
+    wired = PartnerCalls(timeout=7)
+    app.state.oicp_calls = wired
+    assert get_calls(request) is wired
+    await made.aclose()
+    await wired.aclose()
