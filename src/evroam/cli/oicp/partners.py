@@ -80,7 +80,7 @@ def add(
     cert_identity: Annotated[
         str | None,
         typer.Option(
-            metavar="TEXT", help="Identity its client certificate carries (default: the ID)."
+            metavar="IDENTITY", help="Identity its client certificate carries (default: the ID)."
         ),
     ] = None,
     allow_ip: AllowOpt = None,
@@ -156,7 +156,7 @@ def update(
         bool, typer.Option("--any-ip", help="Clear the allowlist: any address.")
     ] = False,
     cert_identity: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="New certificate identity.")
+        str | None, typer.Option(metavar="IDENTITY", help="New certificate identity.")
     ] = None,
     endpoint: Annotated[str | None, typer.Option(metavar="URL", help="New endpoint.")] = None,
     name: Annotated[str | None, typer.Option(metavar="NAME", help="New name.")] = None,
@@ -165,8 +165,9 @@ def update(
     admin_token_file: TokenFileOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Change a partner's allowlist (replaced by the --allow-ip given), certificate
-    identity, endpoint or name."""
+    """Change a partner's allowlist, identity, endpoint or name.
+
+    The allowlist is replaced by the --allow-ip given (--any-ip clears it)."""
     if allow_ip and any_ip:
         raise fail("give --allow-ip or --any-ip, not both", 2)
     body: dict[str, Any] = {}

@@ -115,7 +115,9 @@ def poi_check(
     admin_token_file: TokenFileOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """POI data quality of EVSE data records: a file, or an operator's records on a hub."""
+    """Check the POI data quality of EVSE data records.
+
+    Of a file, or of an operator's records as the hub keeps them."""
     if (file is None) == (operator is None):
         raise fail("give either FILE or --operator ID", 2)
     if operator is not None:

@@ -71,7 +71,8 @@ def serve(
     cert_identity: Annotated[
         str | None,
         typer.Option(
-            metavar="cn|san", help="Read a partner's identity from the subject CN or the SANs."
+            metavar="FIELD",
+            help="Where a partner's identity is read: cn (subject CN) or san (alt. names).",
         ),
     ] = None,
     admin_token: Annotated[
@@ -98,10 +99,11 @@ def serve(
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Run the OICP hub: partners over mutual TLS, the operator API over HTTP.
+    """Run the OICP hub and its operator API.
 
-    Applies the database migrations first (unless EVROAM_AUTO_MIGRATE=false) and runs
-    in the foreground until stopped with Ctrl-C or SIGTERM."""
+    Partners reach it over mutual TLS, the operator API over plain HTTP. Applies the
+    database migrations first (unless EVROAM_AUTO_MIGRATE=false) and runs in the
+    foreground until stopped with Ctrl-C or SIGTERM."""
     from evroam.cli.main import _configure_logging
     from evroam.storage.db import upgrade
     from evroam.web.oicp.runner import run_hub
