@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -173,21 +174,30 @@ def test_with_session_keeps_the_messages_own_partner_ids() -> None:
     }
 
 
-async def test_the_calls_the_wiring_set_are_used_and_otherwise_made_once(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_the_partner_app_carries_the_calls_made_from_its_settings(tmp_path: Path) -> None:
+    """The wiring (``web/oicp/app.py``) gives the partner app the hub's client, made
+    from ``settings.oicp`` (timeout included) unless one is handed in; an app without
+    one is a wiring fault, said so, not a client made behind the settings' back."""
     from fastapi import FastAPI
     from starlette.requests import Request
 
+    from evroam.config import OicpSettings, Settings
     from evroam.oicp.v2_3.hub.calls import get_calls
+    from evroam.storage.db import create_engine, session_factory
+    from evroam.storage.uow import SqlUnitOfWorkFactory
+    from evroam.web.oicp.app import build_partner_app
 
-    app = FastAPI()
-    request = Request({"type": "http", "app": app, "headers": []})
-    monkeypatch.setenv("EVROAM_OICP__CALL_TIMEOUT", "2.5")
-    made = get_calls(request)
-    assert made.timeout == 2.5 and get_calls(request) is made
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    uow = SqlUnitOfWorkFactory(session_factory(engine))
+    settings = Settings(oicp=OicpSettings(call_timeout=2.5))
+    app = build_partner_app(settings, uow)
+    made = get_calls(Request({"type": "http", "app": app, "headers": []}))
+    assert made.timeout == 2.5
     wired = PartnerCalls(timeout=7)
-    app.state.oicp_calls = wired
-    assert get_calls(request) is wired
+    other = build_partner_app(settings, uow, wired)
+    assert get_calls(Request({"type": "http", "app": other, "headers": []})) is wired
+    with pytest.raises(RuntimeError, match="without its PartnerCalls"):
+        get_calls(Request({"type": "http", "app": FastAPI(), "headers": []}))
     await made.aclose()
     await wired.aclose()
+    await engine.dispose()

@@ -43,6 +43,17 @@ def _check_files(settings: Settings) -> None:
             )
         if not path.is_file():
             raise fail(f"{flag}: no such file: {path}", 2)
+    # The hub's own client certificate for its calls to partners: optional, but a
+    # file named must exist (else the first forwarded call would fail, not the start).
+    for flag, path in (
+        ("--client-cert", o.client_cert),
+        ("--client-key", o.client_key),
+        ("--partner-ca", o.partner_ca),
+    ):
+        if path is not None and not path.is_file():
+            raise fail(f"{flag}: no such file: {path}", 2)
+    if (o.client_cert is None) != (o.client_key is None):
+        raise fail("--client-cert and --client-key go together", 2)
 
 
 def serve(
@@ -74,6 +85,25 @@ def serve(
             metavar="FIELD",
             help="Where a partner's identity is read: cn (subject CN) or san (alt. names).",
         ),
+    ] = None,
+    client_cert: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="The hub's client certificate for its calls to partners."
+        ),
+    ] = None,
+    client_key: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Its private key (PEM).")
+    ] = None,
+    partner_ca: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE", help="CA(s) partners' servers are verified by (default: system)."
+        ),
+    ] = None,
+    call_timeout: Annotated[
+        float | None,
+        typer.Option(metavar="SECONDS", help="How long the hub waits for a partner (then 310)."),
     ] = None,
     admin_token: Annotated[
         str | None,
@@ -124,6 +154,10 @@ def serve(
             "cert_identity": cert_identity,
             "admin_host": admin_host,
             "admin_port": admin_port,
+            "client_cert": client_cert,
+            "client_key": client_key,
+            "partner_ca": partner_ca,
+            "call_timeout": call_timeout,
         },
     )
     _check_files(settings)

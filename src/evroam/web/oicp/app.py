@@ -23,6 +23,7 @@ from evroam.core.ports import OicpUnitOfWorkFactory
 from evroam.ocpi.common.limits import BodyLimitMiddleware
 from evroam.oicp.v2_3.deps import HubContext
 from evroam.oicp.v2_3.hub.app import create_hub_app
+from evroam.oicp.v2_3.hub.calls import PartnerCalls
 from evroam.web.admin.errors import AdminUnauthorized, api_error
 from evroam.web.oicp import admin, poi
 
@@ -48,10 +49,16 @@ async def _unauthorized(request: Request, exc: Exception) -> Response:
     return response
 
 
-def build_partner_app(settings: Settings, uow: OicpUnitOfWorkFactory) -> FastAPI:
-    """The app partners call over mutual TLS, at ``/api/oicp``."""
+def build_partner_app(
+    settings: Settings, uow: OicpUnitOfWorkFactory, calls: PartnerCalls | None = None
+) -> FastAPI:
+    """The app partners call over mutual TLS, at ``/api/oicp``; ``calls`` is the hub's
+    client for its calls to partners (made from the settings when not given; whoever
+    serves the app closes it: ``runner.py``)."""
     hub = HubContext(uow=uow, cert_identity=settings.oicp.cert_identity)
-    return create_hub_app(hub, max_body_bytes=settings.oicp.max_body_bytes)
+    app = create_hub_app(hub, max_body_bytes=settings.oicp.max_body_bytes)
+    app.state.oicp_calls = calls if calls is not None else PartnerCalls.from_settings(settings.oicp)
+    return app
 
 
 def build_operator_app(settings: Settings, uow: OicpUnitOfWorkFactory) -> FastAPI:

@@ -25,6 +25,7 @@ import uvicorn
 
 from evroam.config import Settings
 from evroam.oicp import tls
+from evroam.oicp.v2_3.hub.calls import PartnerCalls
 from evroam.storage.db import create_engine, session_factory
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from evroam.web.oicp.app import build_operator_app, build_partner_app
@@ -47,6 +48,7 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
         raise ValueError("the hub needs tls_cert, tls_key and client_ca")
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(session_factory(engine))
+    calls = PartnerCalls.from_settings(oicp)
     common: dict[str, Any] = {
         "lifespan": "off",
         "proxy_headers": False,
@@ -59,7 +61,7 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
     servers = [
         _Listener(
             uvicorn.Config(
-                build_partner_app(settings, uow),
+                build_partner_app(settings, uow, calls),
                 host=oicp.host,
                 port=oicp.port,
                 **common,
@@ -93,4 +95,5 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        await calls.aclose()
         await engine.dispose()

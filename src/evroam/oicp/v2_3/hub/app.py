@@ -32,14 +32,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope, Send
 
 from evroam.core import oicp as core
+from evroam.core import oicp_sessions as sessions
 from evroam.ocpi.common.limits import BodyLimitMiddleware
 from evroam.oicp.v2_3.codes import Code
 from evroam.oicp.v2_3.deps import HubContext
 from evroam.oicp.v2_3.errors import (
     DataError,
+    EvseNotHubjectCompatible,
+    InconsistentEvcoId,
     InconsistentEvseId,
     OicpError,
+    PartnerNotFound,
+    SessionIsInvalid,
     UnauthorizedAccess,
+    UnknownEvseId,
 )
 from evroam.oicp.v2_3.hub import ROUTERS
 from evroam.oicp.v2_3.paths import BASE_PATH
@@ -55,6 +61,11 @@ REFUSALS: tuple[tuple[type[core.OicpRefusal], type[OicpError]], ...] = (
     (core.ForeignEvse, InconsistentEvseId),
     (core.InvalidRequest, DataError),
     (core.UnsupportedFilter, DataError),
+    (sessions.UnknownSession, SessionIsInvalid),
+    (sessions.NoSuchPartner, PartnerNotFound),
+    (sessions.ForeignEvco, InconsistentEvcoId),
+    (sessions.UnknownEvse, UnknownEvseId),
+    (sessions.EvseNotCompatible, EvseNotHubjectCompatible),
 )
 
 
@@ -64,7 +75,9 @@ def _answer(exc: OicpError) -> JSONResponse:
 
 async def _oicp_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OicpError)
-    log.info("refused %s %s: %s %s", request.method, request.url.path, exc.code.value, exc)
+    # The code and kind only: AdditionalInfo may list a partner's EvcoIDs or UIDs.
+    kind = type(exc).__name__
+    log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.code.value, kind)
     return _answer(exc)
 
 

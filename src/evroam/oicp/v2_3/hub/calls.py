@@ -39,7 +39,7 @@ import httpx
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from evroam.config import OicpSettings, Settings
+from evroam.config import OicpSettings
 from evroam.core.oicp import OicpPartner
 from evroam.core.oicp_sessions import (
     CallFailure,
@@ -231,13 +231,9 @@ def failure_code(failure: CallFailure) -> Code:
 
 
 def get_calls(request: Request) -> PartnerCalls:
-    """The app's ``PartnerCalls`` (``app.state.oicp_calls``). The wiring sets it when it
-    builds the app from the settings; an app built without one makes it here, once, from
-    the environment's settings (which is what ``evroam oicp serve`` reads for the
-    ``client_*``, ``partner_ca`` and ``call_timeout`` fields: it has no flags for them)."""
+    """The app's ``PartnerCalls`` (``app.state.oicp_calls``), set by the wiring when it
+    builds the app from the settings (``web/oicp/app.py``)."""
     calls = getattr(request.app.state, "oicp_calls", None)
-    if isinstance(calls, PartnerCalls):
-        return calls
-    calls = PartnerCalls.from_settings(Settings().oicp)
-    request.app.state.oicp_calls = calls
+    if not isinstance(calls, PartnerCalls):
+        raise RuntimeError("the hub app was built without its PartnerCalls")
     return calls
