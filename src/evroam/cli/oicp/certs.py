@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from cryptography import x509
 
 from evroam.cli.common import Command, console, fail, line
 from evroam.cli.partner_views import print_json
-from evroam.oicp import certs
 
 DEVELOPMENT_ONLY = (
     "for development only: anyone with ca.key can make certificates this hub accepts; "
@@ -48,6 +46,9 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
 
 
 def _cert_info(path: Path) -> dict[str, Any]:
+    # cryptography is loaded by these commands only, not by every evroam command.
+    from evroam.oicp import certs
+
     cert = certs.load_certificate(path)
     return {
         "cert": str(path),
@@ -108,6 +109,11 @@ def csr(
 
     The key (RSA 2048, mode 0600) stays here; send the .csr file. Its subject CN is the
     OperatorID or ProviderID, the identity every OICP request is checked against."""
+    # cryptography is loaded by these commands only, not by every evroam command.
+    from cryptography import x509
+
+    from evroam.oicp import certs
+
     if (operator_id is None) == (provider_id is None):
         raise fail("give exactly one of --operator-id and --provider-id", 2)
     try:
@@ -163,6 +169,9 @@ def dev_ca(
     Writes ca.pem/ca.key (the CA) and hub.pem/hub.key (the hub's TLS server certificate,
     signed by the CA, for 127.0.0.1, localhost and every --host). Then make partner
     certificates with 'evroam oicp dev-cert DIR ID'. For development only."""
+    # cryptography is loaded by these commands only, not by every evroam command.
+    from evroam.oicp import certs
+
     hosts = list(dict.fromkeys([*DEFAULT_HOSTS, *(host or [])]))
     names = ("ca.pem", "ca.key", "hub.pem", "hub.key")
     _refuse_existing([directory / n for n in names], force)
@@ -202,6 +211,9 @@ def dev_cert(
 
     The client certificate is signed by the CA in DIR; its subject CN and its subject
     alternative name (urn:oicp:ID) carry the ID, as the hub expects. For development only."""
+    # cryptography is loaded by these commands only, not by every evroam command.
+    from evroam.oicp import certs
+
     kind = certs.partner_id_kind(identity)
     if kind is None:
         raise fail(

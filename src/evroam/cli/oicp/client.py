@@ -22,7 +22,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import typer
@@ -44,10 +44,11 @@ from evroam.oicp.v2_3.models.evsedata import PushEvseDataRequest
 from evroam.oicp.v2_3.models.geo import Notation
 from evroam.oicp.v2_3.models.status import EvseStatus, EvseStatusRecord
 from evroam.oicp.v2_3.pages import MAX_SIZE
-from evroam.oicp.v2_3.partner.client import OicpCallFailed
-from evroam.oicp.v2_3.partner.cpo import CpoClient
-from evroam.oicp.v2_3.partner.emp import EmpClient
-from evroam.oicp.v2_3.partner.from_ocpi import Conversion, Defaults, convert_locations
+
+if TYPE_CHECKING:  # imported where used: every evroam command (serve too) loads this module
+    from evroam.oicp.v2_3.partner.cpo import CpoClient
+    from evroam.oicp.v2_3.partner.emp import EmpClient
+    from evroam.oicp.v2_3.partner.from_ocpi import Conversion
 
 app = new_app("OICP calls of a CPO or EMP to a hub.")
 
@@ -132,6 +133,8 @@ def _required(url: str, what: str, value: str) -> None:
 
 
 def _cpo(url: str, operator_id: str, options: dict[str, Any], name: str | None = None) -> CpoClient:
+    from evroam.oicp.v2_3.partner.cpo import CpoClient
+
     _required(url, "operator-id", operator_id)
     try:
         return CpoClient(url, operator_id, operator_name=name, **options)
@@ -140,6 +143,8 @@ def _cpo(url: str, operator_id: str, options: dict[str, Any], name: str | None =
 
 
 def _emp(url: str, provider_id: str, options: dict[str, Any]) -> EmpClient:
+    from evroam.oicp.v2_3.partner.emp import EmpClient
+
     _required(url, "provider-id", provider_id)
     try:
         return EmpClient(url, provider_id, **options)
@@ -149,6 +154,8 @@ def _emp(url: str, provider_id: str, options: dict[str, Any]) -> EmpClient:
 
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run one call; refusals and failures become ``error: ...`` and an exit code."""
+    from evroam.oicp.v2_3.partner.client import OicpCallFailed
+
     try:
         return asyncio.run(work())
     except OicpPartnerError as exc:
@@ -281,6 +288,9 @@ def push_evse_data(
     else:
         if not hotline:
             raise fail("--from-node needs --hotline (OCPI has no hotline number)", 2)
+        # The OCPI models (and with them the OCPI package) only for this command.
+        from evroam.oicp.v2_3.partner.from_ocpi import Defaults, convert_locations
+
         try:
             defaults = Defaults(
                 hotline=hotline,
