@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,3 +116,19 @@ def test_serve_without_admin_token_file_leaves_it_unset(
     result = CliRunner().invoke(app, ["serve", "--db", f"sqlite:///{tmp_path}/x.db"])
     assert result.exit_code == 0, result.output
     assert served["settings"].admin_token_file is None
+
+
+def test_the_cli_loads_no_command_only_dependencies() -> None:
+    """Every ``evroam`` command, ``serve`` in each node the tests start too, imports the
+    whole CLI: what only some commands need (cryptography for the certificate commands,
+    the OICP partner clients and the OCPI models they convert from) is imported inside
+    those commands. A fresh interpreter, so that nothing imported by other tests counts."""
+    code = (
+        "import sys, evroam.cli.main\n"
+        "heavy = ('cryptography', 'evroam.oicp.v2_3.partner', 'evroam.oicp.tls')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
