@@ -123,6 +123,29 @@ class CdrQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """What an operator asks of the hub's sessions (the operator API, not a partner):
+    canonical OperatorID/ProviderID, a canonical EvseID, sessions made at or after
+    ``since``. ``None`` matches anything."""
+
+    operator: str | None = None
+    provider: str | None = None
+    evse_id: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CdrFilter:
+    """What an operator asks of the hub's CDRs: by provider and operator (canonical),
+    whether forwarded to an online EMP, received at or after ``since``."""
+
+    provider: str | None = None
+    operator: str | None = None
+    forwarded: bool | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class KeptNotification:
     """A charging notification for an EMP without an endpoint, kept as sent."""
 

@@ -29,10 +29,12 @@ from evroam.core.oicp import (
 )
 from evroam.core.oicp_sessions import (
     AuthenticationRecord,
+    CdrFilter,
     CdrQuery,
     KeptNotification,
     OicpSession,
     PartnerAnswer,
+    SessionFilter,
     StoredCdr,
 )
 from evroam.core.push import (
@@ -432,6 +434,9 @@ class OicpSessionRepository(Protocol):
 
     async def save(self, session: OicpSession) -> None: ...
     async def remove(self, session_id: str) -> bool: ...
+    async def search(self, session_filter: SessionFilter, limit: int) -> builtins.list[OicpSession]:
+        """At most ``limit`` matching sessions, newest first (the operator's view)."""
+        ...
 
 
 class OicpCdrRepository(Protocol):
@@ -448,6 +453,11 @@ class OicpCdrRepository(Protocol):
         self, query: CdrQuery, offset: int, limit: int
     ) -> tuple[builtins.list[StoredCdr], int]:
         """One page of the matching CDRs, in order of receipt, and how many match."""
+        ...
+
+    async def search(self, cdr_filter: CdrFilter, limit: int) -> builtins.list[StoredCdr]:
+        """At most ``limit`` matching CDRs of any provider, newest first (the
+        operator's view)."""
         ...
 
 

@@ -26,3 +26,6 @@ _poi.register(app)
 from evroam.cli.oicp import client as _client  # noqa: E402
 
 _client.register(app)
+from evroam.cli.oicp import sessions as _sessions  # noqa: E402
+
+_sessions.register(app)

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evroam.core.oicp_sessions import (
     AuthenticationRecord,
     AuthorizationMethod,
+    CdrFilter,
     CdrQuery,
     KeptNotification,
     OicpSession,
+    SessionFilter,
     SessionState,
     StoredCdr,
 )
@@ -41,6 +44,12 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
     items = sorted(set(values))
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
+
+
+def _canonical_column(column: Any) -> ColumnElement[str]:
+    """An ID column in the form ``ids.canonical`` gives (upper case, no ``*``/``-``):
+    EvseIDs are stored as the partner wrote them."""
+    return func.upper(func.replace(func.replace(column, "*", ""), "-", ""))
 
 
 def _session(row: OicpSessionRow) -> OicpSession:
@@ -99,6 +108,22 @@ class SqlOicpSessionRepository:
             .execution_options(synchronize_session=False)
         )
         return result.first() is not None
+
+    async def search(self, session_filter: SessionFilter, limit: int) -> list[OicpSession]:
+        f = session_filter
+        stmt = select(OicpSessionRow)
+        if f.operator is not None:
+            stmt = stmt.where(OicpSessionRow.operator == f.operator)
+        if f.provider is not None:
+            stmt = stmt.where(OicpSessionRow.provider == f.provider)
+        if f.evse_id is not None:
+            stmt = stmt.where(_canonical_column(OicpSessionRow.evse_id) == f.evse_id)
+        if f.since is not None:
+            stmt = stmt.where(OicpSessionRow.created_at >= f.since)
+        rows = await self._s.scalars(
+            stmt.order_by(OicpSessionRow.created_at.desc(), OicpSessionRow.session_id).limit(limit)
+        )
+        return [_session(r) for r in rows]
 
 
 def _cdr(row: OicpCdrRow) -> StoredCdr:
@@ -167,6 +192,22 @@ class SqlOicpCdrRepository:
             .limit(limit)
         )
         return [_cdr(r) for r in rows], int(total or 0)
+
+    async def search(self, cdr_filter: CdrFilter, limit: int) -> list[StoredCdr]:
+        f = cdr_filter
+        stmt = select(OicpCdrRow)
+        if f.provider is not None:
+            stmt = stmt.where(OicpCdrRow.provider == f.provider)
+        if f.operator is not None:
+            stmt = stmt.where(OicpCdrRow.operator == f.operator)
+        if f.forwarded is not None:
+            stmt = stmt.where(OicpCdrRow.forwarded == f.forwarded)
+        if f.since is not None:
+            stmt = stmt.where(OicpCdrRow.received_at >= f.since)
+        rows = await self._s.scalars(
+            stmt.order_by(OicpCdrRow.received_at.desc(), OicpCdrRow.session_id).limit(limit)
+        )
+        return [_cdr(r) for r in rows]
 
 
 def _auth(row: OicpAuthRecordRow) -> AuthenticationRecord:

@@ -25,7 +25,7 @@ from evroam.oicp.v2_3.deps import HubContext
 from evroam.oicp.v2_3.hub.app import create_hub_app
 from evroam.oicp.v2_3.hub.calls import PartnerCalls
 from evroam.web.admin.errors import AdminUnauthorized, api_error
-from evroam.web.oicp import admin, poi
+from evroam.web.oicp import admin, poi, sessions
 
 _bearer = HTTPBearer(auto_error=False, description="The hub's admin token")
 
@@ -80,5 +80,6 @@ def build_operator_app(settings: Settings, uow: OicpUnitOfWorkFactory) -> FastAP
     app.add_exception_handler(AdminUnauthorized, _unauthorized)
     app.include_router(admin.router, prefix="/api/v1", dependencies=[Depends(require_admin)])
     app.include_router(poi.router, prefix="/api/v1", dependencies=[Depends(require_admin)])
+    app.include_router(sessions.router, prefix="/api/v1", dependencies=[Depends(require_admin)])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
