@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -62,9 +63,43 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def start_profile(path: str | None, pid: int) -> subprocess.Popen[bytes] | None:
+    """py-spy recording ``pid`` into ``path`` until :func:`stop_profile` (its figures
+    then include the sampler's cost)."""
+    if path is None:
+        return None
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "-o",
+            str(Path(path).resolve()),
+            "-f",
+            "raw",
+            "-p",
+            str(pid),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1)  # attached before the timed part
+    return spy
+
+
+def stop_profile(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
+        spy.wait(60)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evses", type=int, default=50_000)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the hub with py-spy (raw collapsed stacks) from the push to the last page",
+    )
     add_db_options(parser)
     args = parser.parse_args()
     session = Session()
@@ -92,6 +127,7 @@ def main() -> int:
             cpo = hub.client(OPERATOR)
             emp = hub.client(PROVIDER)
             cpo.timeout = emp.timeout = 600
+            spy = start_profile(args.profile, hub.proc.pid)
             started = time.perf_counter()
             r = cpo.post(
                 f"{hub.url}/evsepush/v23/operators/{OPERATOR}/data-records",
@@ -118,6 +154,7 @@ def main() -> int:
                     break
                 page += 1
             pull_s = time.perf_counter() - started
+            stop_profile(spy)
             rss = peak_rss_mb(hub.proc.pid)
         except BaseException:
             print(f"--- log of the hub ---\n{hub.log()}", file=sys.stderr)
