@@ -273,6 +273,11 @@ async def test_an_rfid_start_goes_to_the_online_emp_and_its_messages_follow(
         assert session is not None
         ack = await cpo.send_notification(notification("Start", session, f"{CPO}*E5"))
         assert ack.Result is True and ack.EMPPartnerSessionID == "emp-rfid-1"
+        stop = await cpo.authorize_stop(
+            AuthorizeStopRequest(SessionID=session, OperatorID=CPO, Identification=rfid(ONLINE_UID))
+        )
+        assert stop.AuthorizationStatus == "Authorized" and stop.SessionID == session
+        assert stop.ProviderID == ONLINE_PROVIDER
         done = await cpo.send_cdr(cdr(session, f"{CPO}*E5", rfid(ONLINE_UID)))
         assert done.Result is True and done.SessionID == session
 
@@ -282,6 +287,9 @@ async def test_an_rfid_start_goes_to_the_online_emp_and_its_messages_follow(
         rfid(ONLINE_UID).to_wire(),
     ]
     assert asked[-1]["SessionID"] == session and asked[-1]["CPOPartnerSessionID"] == "cpo-on-1"
+    [asked_stop] = flows.emp_server.received("authorize_stop")
+    assert asked_stop["SessionID"] == session
+    assert asked_stop["Identification"] == rfid(ONLINE_UID).to_wire()
     [told] = flows.emp_server.received("charging_notification")
     assert told["SessionID"] == session and told["ChargingStart"] == START
     assert told["EMPPartnerSessionID"] == "emp-rfid-1"

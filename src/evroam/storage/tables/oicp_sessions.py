@@ -21,6 +21,10 @@ from evroam.storage.tables import Base, UtcDateTime
 
 class OicpSessionRow(Base):
     __tablename__ = "oicp_session"
+    __table_args__ = (
+        Index("ix_oicp_session_created_at", "created_at"),
+        Index("ix_oicp_session_operator", "operator", "created_at"),
+    )
 
     session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     operator: Mapped[str] = mapped_column(String(16))
@@ -43,7 +47,10 @@ class OicpSessionRow(Base):
 
 class OicpCdrRow(Base):
     __tablename__ = "oicp_cdr"
-    __table_args__ = (Index("ix_oicp_cdr_provider", "provider", "received_at"),)
+    __table_args__ = (
+        Index("ix_oicp_cdr_provider", "provider", "received_at"),
+        Index("ix_oicp_cdr_received_at", "received_at"),
+    )
 
     session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     operator: Mapped[str] = mapped_column(String(16))
