@@ -8,8 +8,9 @@ RECORD, one JSON line each, so the tests read what arrived where it landed.
 
 * CPO: accepts remote starts and reservations with its own session IDs
   (``cpo-remote-1``, ``cpo-resv-1``) and every stop.
-* EMP: authorizes the card ``ONLINE_UID`` (its session ID ``emp-rfid-1``), refuses any
-  other with 102; authorizes stops; takes CDRs and notifications.
+* EMP: authorizes the card ``ONLINE_UID`` (its session ID ``emp-rfid-1``) and the QR
+  code of ``ONLINE_EVCO`` with ``ONLINE_PIN`` (the PIN must reach it to be checked),
+  refuses anything else with 102; authorizes stops; takes CDRs and notifications.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from evroam.oicp.v2_3.partner.server import acknowledge
 
 ONLINE_PROVIDER = "DE-ONL"
 ONLINE_UID = "11223344556677"
+ONLINE_EVCO = "DE-ONL-CXYZ98765-4"
+ONLINE_PIN = "2468"
 
 
 class Recorder:
@@ -80,7 +83,10 @@ class Emp(Recorder):
     async def authorize_start(self, request: AuthorizeStartRequest) -> AuthorizationStartResponse:
         self.write("authorize_start", request)
         uid = request.Identification.uid
-        if uid is None or uid.upper() != ONLINE_UID:
+        qr = request.Identification.QRCodeIdentification
+        known_card = uid is not None and uid.upper() == ONLINE_UID
+        known_qr = qr is not None and (qr.EvcoID, qr.PIN) == (ONLINE_EVCO, ONLINE_PIN)
+        if not (known_card or known_qr):
             return AuthorizationStartResponse.model_validate(
                 {
                     "SessionID": request.SessionID,

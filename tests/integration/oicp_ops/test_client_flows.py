@@ -38,7 +38,12 @@ from evroam.oicp.v2_3.models.pricing import EvsePricing, PricingProductData
 from evroam.oicp.v2_3.partner.cpo import CpoClient
 from evroam.oicp.v2_3.partner.emp import EmpClient
 from tests.integration.oicp_hub.support import HubProcess, Pki
-from tests.integration.oicp_ops.partner_main import ONLINE_PROVIDER, ONLINE_UID
+from tests.integration.oicp_ops.partner_main import (
+    ONLINE_EVCO,
+    ONLINE_PIN,
+    ONLINE_PROVIDER,
+    ONLINE_UID,
+)
 from tests.integration.oicp_ops.support import PartnerServerProcess
 from tests.support import PgDatabases, pg_unavailable_reason
 
@@ -46,7 +51,6 @@ CPO = "DE*CFL"
 OFFLINE = "DE-OFL"
 OFFLINE_UIDS = ("0A1B2C3D", "0A1B2C3E")
 OFFLINE_EVCO = "DE-OFL-CABC12345-6"
-ONLINE_EVCO = "DE-ONL-CXYZ98765-4"
 START = "2026-11-26T10:00:00.123+01:00"
 END = "2026-11-26T11:30:00+01:00"
 
@@ -143,8 +147,9 @@ def rfid(uid: str) -> Identification:
     return Identification.model_validate({"RFIDMifareFamilyIdentification": {"UID": uid}})
 
 
-def qr(evco: str) -> Identification:
-    return Identification.model_validate({"QRCodeIdentification": {"EvcoID": evco}})
+def qr(evco: str, pin: str | None = None) -> Identification:
+    medium = {"EvcoID": evco, **({"PIN": pin} if pin else {})}
+    return Identification.model_validate({"QRCodeIdentification": medium})
 
 
 def cdr(session_id: str, evse: str, identification: Identification) -> ChargeDetailRecord:
@@ -169,6 +174,8 @@ def notification(kind: str, session_id: str, evse: str) -> ChargingNotification:
         body["ChargingStart"] = START
     elif kind == "Progress":
         body |= {"ChargingStart": START, "EventOccurred": START, "ConsumedEnergyProgress": 1.5}
+    elif kind == "Error":
+        body |= {"ErrorType": "ConnectorError", "ErrorAdditionalInfo": "plug stuck"}
     else:
         body |= {"ChargingEnd": END, "ConsumedEnergy": 9.5}
     return ChargingNotification.model_validate(body)
@@ -200,7 +207,7 @@ async def test_offline_emp_data_authorizes_and_its_cdrs_are_fetched_page_by_page
             assert answer.CPOPartnerSessionID == f"cpo-off-{n}"
             sessions.append(answer.SessionID)
         first, second = sessions
-        for kind in ("Start", "Progress", "End"):
+        for kind in ("Start", "Progress", "Error", "End"):
             ack = await cpo.send_notification(notification(kind, first, f"{CPO}*E1"))
             assert ack.Result is True and ack.SessionID == first
         stop = await cpo.authorize_stop(
@@ -241,10 +248,22 @@ async def test_offline_emp_data_authorizes_and_its_cdrs_are_fetched_page_by_page
         ]
     assert [len(p.content) for p in pages] == [1, 1] and pages[-1].last is True
     assert {p.content[0].SessionID for p in pages} == set(sessions)
+    async with flows.emp(OFFLINE) as emp:
+        [only] = [
+            page
+            async for page in emp.cdr_pages(
+                "2000-01-01T00:00:00Z",
+                "2100-01-01T00:00:00Z",
+                session_ids=[second],
+                operator_id=CPO,
+            )
+        ]
+    assert [c.SessionID for c in only.content] == [second]
 
     # The operator sees the notifications the hub kept for the offline EMP.
     shown = flows.hub.api("GET", f"/oicp/sessions/{first}", expect=200)
-    assert [n["kind"] for n in shown["notifications"]] == ["Start", "Progress", "End"]
+    kinds = [n["kind"] for n in shown["notifications"]]
+    assert kinds == ["Start", "Progress", "Error", "End"]
     assert shown["state"] == "closed" and shown["cdr"]["forwarded"] is False
 
 
@@ -281,7 +300,7 @@ async def test_an_rfid_start_goes_to_the_online_emp_and_its_messages_follow(
         done = await cpo.send_cdr(cdr(session, f"{CPO}*E5", rfid(ONLINE_UID)))
         assert done.Result is True and done.SessionID == session
 
-    asked = flows.emp_server.received("authorize_start")
+    asked = flows.emp_server.received("authorize_start")[:2]
     assert [a["Identification"] for a in asked] == [
         rfid("99887766").to_wire(),
         rfid(ONLINE_UID).to_wire(),
@@ -382,3 +401,32 @@ async def test_pricing_pushed_by_the_cpo_client_is_pulled_by_the_emp_client(
             o.ProviderID for o in (await emp.pull_pricing_products([CPO])).PricingProductData
         ] == ["*"]
         assert (await emp.pull_evse_pricing([CPO])).EVSEPricing == []
+
+
+async def test_a_qr_code_start_reaches_the_emp_of_its_evcoid_with_its_pin(flows: Flows) -> None:
+    async with flows.cpo() as cpo:
+        answer = await cpo.authorize_start(
+            AuthorizeStartRequest(
+                OperatorID=CPO, EvseID=f"{CPO}*E6", Identification=qr(ONLINE_EVCO, ONLINE_PIN)
+            )
+        )
+        wrong = await cpo.authorize_start(
+            AuthorizeStartRequest(
+                OperatorID=CPO, EvseID=f"{CPO}*E6", Identification=qr(ONLINE_EVCO, "0000")
+            )
+        )
+    assert answer.AuthorizationStatus == "Authorized", answer
+    assert answer.ProviderID == ONLINE_PROVIDER and answer.SessionID is not None
+    assert wrong.AuthorizationStatus == "NotAuthorized" and wrong.SessionID is None
+    asked = [
+        a["Identification"]["QRCodeIdentification"]
+        for a in flows.emp_server.received("authorize_start")
+        if "QRCodeIdentification" in a["Identification"]
+    ]
+    assert asked == [
+        {"EvcoID": ONLINE_EVCO, "PIN": ONLINE_PIN},
+        {"EvcoID": ONLINE_EVCO, "PIN": "0000"},
+    ]
+    shown = flows.hub.api("GET", f"/oicp/sessions/{answer.SessionID}", expect=200)
+    assert shown["identification"] == {"type": "QRCodeIdentification", "EvcoID": "…765-4"}
+    assert ONLINE_PIN not in json.dumps(shown)
