@@ -47,9 +47,20 @@ FURTHER_DEFECTS = {
     "E4": "HashedPIN.Value's pattern is escaped twice (\\\\. admits a backslash)",
     "E5": "country and currency codes are ISO 3166-1 alpha-3 / ISO 4217: three upper-case "
     "letters, the files allow any three characters",
-    "E6": "coordinates, a radius and meter readings have a range (latitude within 90, "
+    "E6": "coordinates, a radius, meter readings, prices, emissions, power and capacity "
+    "have a range (latitude within 90, "
     "longitude within 180, radius and meter values not negative); MeterValueInBetween "
-    "holds meterValues; a pricing push holds at least one EVSE pricing",
+    "holds meterValues; a pricing push holds at least one EVSE pricing; a TimeZone is "
+    "UTC+hh:mm, a period's begin/end hh:mm (spec data types); a PIN has at most 20 characters",
+    "E7": "AuthorizeRemoteStart requires SessionID, which the EMP sends only when it "
+    "has one (EMP data types; digest §1.3, §7.4)",
+    "E8": "ChargingPoolID's pattern has no anchors (any text containing a pool ID "
+    "passes); ReferenceUnit is free text where the spec lists HOUR, KILOWATT_HOUR, MINUTE; "
+    "SignedMeteringValues holds at most 10, an EVSE pricing at least one product",
+    "E9": "date-times are 'format: date-time' (RFC 3339, which admits a lower-case t/z); "
+    "the spec's format and every example use upper-case T and Z, which the hub requires",
+    "E10": "a Progress notification names neither ChargingDuration nor "
+    "ConsumedEnergyProgress in the files, which makes it report nothing",
     "E2": "the 200 answer of every operation may be a bare eRoamingAcknowledgment "
     "(Result false) for a business refusal (OICP 2.3 'Error handling'), the files "
     "declare only the success body on the operations that answer data",
@@ -152,9 +163,14 @@ def notification_dispatch(doc: dict[str, Any]) -> None:
     alternatives = []
     for kind in ("Start", "Progress", "End", "Error"):
         ref = {"$ref": f"#/components/schemas/eRoamingChargingNotification{kind}"}
-        alternatives.append(
-            {"allOf": [ref, {"properties": {"Type": {"type": "string", "enum": [kind]}}}]}
-        )
+        own: dict[str, Any] = {"properties": {"Type": {"type": "string", "enum": [kind]}}}
+        if kind == "Progress":
+            # E10: a progress notification reports progress: a duration or an energy.
+            own["anyOf"] = [
+                {"required": ["ChargingDuration"]},
+                {"required": ["ConsumedEnergyProgress"]},
+            ]
+        alternatives.append({"allOf": [ref, own]})
     media["schema"] = {"anyOf": alternatives}
 
 
@@ -235,6 +251,19 @@ def code_letters(doc: dict[str, Any]) -> None:
             node["pattern"] = "^[A-Z]{3}$"
 
 
+#: Quantities that cannot be negative: a radius, energy, prices, emissions, power, capacity.
+_NOT_NEGATIVE = {
+    "Radius",
+    "ConsumedEnergy",
+    "PricingDefaultPrice",
+    "PricePerReferenceUnit",
+    "PricePerAdditionalReferenceUnit",
+    "CO2Emission",
+    "NuclearWaste",
+    "MaximumProductChargingPower",
+    "MaxCapacity",
+}
+
 _LATITUDE = r"-?[1-8]?[0-9]\.[0-9]{1,6}"
 _LONGITUDE = r"-?(1[0-7][0-9]|[1-9]?[0-9])\.[0-9]{1,6}"
 
@@ -246,6 +275,12 @@ def ranges(doc: dict[str, Any]) -> None:
     geo["Google"]["properties"]["Coordinates"]["pattern"] = f"^{_LATITUDE} {_LONGITUDE}$"
     geo["DecimalDegree"]["properties"]["Latitude"]["pattern"] = f"^{_LATITUDE}$"
     geo["DecimalDegree"]["properties"]["Longitude"]["pattern"] = f"^{_LONGITUDE}$"
+    dms = geo["DegreeMinuteSeconds"]["properties"]
+    for axis, whole in (
+        ("Latitude", "-?[1-8]?[0-9]"),
+        ("Longitude", "-?(1[0-7][0-9]|[1-9]?[0-9])"),
+    ):
+        dms[axis]["pattern"] = f"^{whole}°[ ]?[0-5]?[0-9]'[ ]?[0-5]?[0-9]\\.[0-9]+''$"
     for node in _walk(schemas):
         props = node.get("properties")
         if not isinstance(props, dict):
@@ -253,13 +288,63 @@ def ranges(doc: dict[str, Any]) -> None:
         for key, prop in props.items():
             if not isinstance(prop, dict):
                 continue
-            if key == "Radius" or (key.startswith("MeterValue") and prop.get("type") == "number"):
+            if key in _NOT_NEGATIVE or (
+                key.startswith("MeterValue") and prop.get("type") == "number"
+            ):
                 prop["minimum"] = 0
+            if key == "TimeZone" and prop.get("type") == "string":
+                prop["pattern"] = "^UTC[+-](0[0-9]|1[0-4]):[0-5][0-9]$"
+            if key in ("begin", "end") and prop.get("type") == "string":
+                prop["pattern"] = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+            if key == "PIN" and prop.get("type") == "string":
+                prop["maxLength"] = 20
             if key == "MeterValueInBetween":
                 prop["required"] = ["meterValues"]
                 prop["properties"]["meterValues"]["items"]["minimum"] = 0
-            if key == "EVSEPricing" and prop.get("type") == "array":
-                prop["minItems"] = 1
+    push = schemas.get("eRoamingPushEVSEPricing")
+    if push is not None:
+        pricing = push["properties"]["EVSEPricing"]
+        pricing["minItems"] = 1
+        pricing["items"]["properties"]["EvseIDProductList"]["minItems"] = 1
+
+
+def remote_start_session(doc: dict[str, Any]) -> None:
+    """E7: SessionID is the EMP's to give or leave out."""
+    required = _schema(doc, "eRoamingAuthorizeRemoteStart")["required"]
+    if "SessionID" in required:
+        required.remove("SessionID")
+
+
+def spec_shapes(doc: dict[str, Any]) -> None:
+    """E8: an unanchored pool ID pattern, the reference units' enum, two list bounds."""
+    schemas = doc["components"]["schemas"]
+    if "ReferenceUnit" in schemas:
+        schemas["ReferenceUnit"]["enum"] = ["HOUR", "KILOWATT_HOUR", "MINUTE"]
+    for node in _walk(schemas):
+        props = node.get("properties")
+        if not isinstance(props, dict):
+            continue
+        pool = props.get("ChargingPoolID")
+        if isinstance(pool, dict) and "pattern" in pool:
+            pool["pattern"] = "^" + pool["pattern"].strip("^$") + "$"
+        signed = props.get("SignedMeteringValues")
+        if isinstance(signed, dict) and signed.get("type") == "array":
+            signed["maxItems"] = 10
+
+
+def date_times(doc: dict[str, Any]) -> None:
+    """E9: date-times with upper-case T and Z, seconds and an offset, as the spec writes
+    them (digest §4)."""
+    for node in _walk(doc["components"]["schemas"]):
+        expiry = node.get("properties", {}).get("ExpiryDate")
+        if isinstance(expiry, dict) and expiry.get("type") == "string":
+            expiry["format"] = "date-time"
+    for node in _walk(doc["components"]["schemas"]):
+        if node.get("type") == "string" and node.get("format") == "date-time":
+            node["pattern"] = (
+                "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+                "(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+            )
 
 
 def pagination(doc: dict[str, Any]) -> None:
@@ -296,6 +381,9 @@ CORRECTIONS: tuple[Callable[[dict[str, Any]], None], ...] = (
     hashed_pin,
     code_letters,
     ranges,
+    remote_start_session,
+    spec_shapes,
+    date_times,
     pagination,
 )
 
