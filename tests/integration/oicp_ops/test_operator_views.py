@@ -126,6 +126,8 @@ def test_an_unknown_session_is_404_and_a_malformed_one_422(ops: OpsWorld) -> Non
 def test_the_cdrs_and_their_filters(ops: OpsWorld) -> None:
     [cdr] = get(ops, "/cdrs")
     assert cdr["session_id"] == ops.rfid_session and cdr["evse_id"] == "DE*OPS*E1"
+    assert (cdr["operator_id"], cdr["provider_id"]) == (CPO, EMP)  # as registered
+    assert (cdr["operator"], cdr["provider"]) == ("DEOPS", "DEOFL")  # as kept
     assert cdr["identification"] == {"type": "RFIDMifareFamilyIdentification", "UID": "…E6F7"}
     assert [c["session_id"] for c in get(ops, "/cdrs", provider=EMP, operator="DE*OPS")] == [
         ops.rfid_session
@@ -166,6 +168,7 @@ def test_the_cli_lists_and_shows_partner_text_as_text(ops: OpsWorld) -> None:
     cdrs = cli(ops, "cdrs", "list", "--provider", EMP, "--not-forwarded")
     assert cdrs.returncode == 0, cdrs.stderr
     assert ops.rfid_session in cdrs.stdout and "12.345" in cdrs.stdout
+    assert f" {CPO} " in cdrs.stdout and f" {EMP} " in cdrs.stdout
     assert "1 CDRs" in cdrs.stdout
     assert_nothing_secret(cdrs.stdout)
     as_json = cli(ops, "cdrs", "list", "--forwarded", "--json")

@@ -196,8 +196,8 @@ def list_cdrs(
             record = {}
         table.add_row(
             text(c.get("session_id")),
-            text(c.get("operator")),
-            text(c.get("provider") or "-"),
+            text(c.get("operator_id") or c.get("operator")),
+            text(c.get("provider_id") or c.get("provider") or "-"),
             text(c.get("evse_id")),
             text(identification_text(c.get("identification"))),
             text(record.get("ConsumedEnergy", "?")),

@@ -54,9 +54,28 @@ async def session_detail(uow: OicpUnitOfWorkFactory, session_id: str) -> Session
     return SessionDetail(session, cdr, kept)
 
 
-async def list_cdrs(
-    uow: OicpUnitOfWorkFactory, cdr_filter: CdrFilter, limit: int
-) -> list[StoredCdr]:
+@dataclass(frozen=True, slots=True)
+class CdrView:
+    """A CDR with its partners' IDs as registered (``DE*ABC``; the CDR keeps the
+    canonical ``DEABC``), or the canonical ID of a partner since removed."""
+
+    cdr: StoredCdr
+    operator_id: str
+    provider_id: str | None
+
+
+async def list_cdrs(uow: OicpUnitOfWorkFactory, cdr_filter: CdrFilter, limit: int) -> list[CdrView]:
     """The newest matching CDRs, at most ``limit`` (1..MAX_LIMIT)."""
     async with uow(read_only=True) as u:
-        return await u.oicp_cdrs.search(cdr_filter, _bounded(limit))
+        found = await u.oicp_cdrs.search(cdr_filter, _bounded(limit))
+        if not found:
+            return []
+        names = {p.canonical_id: p.partner_id for p in await u.oicp_partners.list()}
+    return [
+        CdrView(
+            c,
+            names.get(c.operator, c.operator),
+            names.get(c.provider, c.provider) if c.provider is not None else None,
+        )
+        for c in found
+    ]

@@ -105,13 +105,19 @@ def session_out(s: OicpSession) -> dict[str, Any]:
     }
 
 
-def cdr_out(c: StoredCdr) -> dict[str, Any]:
+def cdr_out(
+    c: StoredCdr, operator_id: str | None = None, provider_id: str | None = None
+) -> dict[str, Any]:
+    """``operator``/``provider`` canonical as kept; ``operator_id``/``provider_id`` as
+    the partners are registered."""
     record = _json(c.record)
     identification = record.get("Identification") if isinstance(record, dict) else None
     return {
         "session_id": c.session_id,
         "operator": c.operator,
+        "operator_id": operator_id or c.operator,
         "provider": c.provider,
+        "provider_id": provider_id or c.provider,
         "evse_id": c.evse_id,
         "received_at": c.received_at.isoformat(),
         "forwarded": c.forwarded,
@@ -163,7 +169,11 @@ async def show_session(session_id: str, ctx: ContextDep) -> Any:
     if detail is None:
         return api_error(404, "NotFound", f"no session {session_id}")
     return session_out(detail.session) | {
-        "cdr": cdr_out(detail.cdr) if detail.cdr is not None else None,
+        "cdr": (
+            cdr_out(detail.cdr, detail.session.operator_id, detail.session.provider_id)
+            if detail.cdr is not None
+            else None
+        ),
         "notifications": [notification_out(n) for n in detail.notifications],
     }
 
@@ -186,4 +196,5 @@ async def list_cdrs(
         )
     except BadFilter as exc:
         return api_error(422, "InvalidInput", str(exc))
-    return [cdr_out(c) for c in await service.list_cdrs(ctx.uow, cdr_filter, limit)]
+    found = await service.list_cdrs(ctx.uow, cdr_filter, limit)
+    return [cdr_out(v.cdr, v.operator_id, v.provider_id) for v in found]
