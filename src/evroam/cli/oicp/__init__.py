@@ -1,5 +1,6 @@
-"""``evroam oicp``: the OICP 2.3 hub (``serve``), its partners, and the certificate
-tooling a partner needs (``csr``, ``dev-ca``, ``dev-cert``).
+"""``evroam oicp``: the OICP 2.3 hub (``serve``), its partners, what it keeps about
+sessions and CDRs (``sessions``, ``cdrs``), and the certificate tooling a partner needs
+(``csr``, ``dev-ca``, ``dev-cert``).
 
 Each submodule adds its commands to ``app`` through its own ``register(app)``; the
 list below is the one place they are wired.

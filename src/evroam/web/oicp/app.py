@@ -62,8 +62,8 @@ def build_partner_app(
 
 
 def build_operator_app(settings: Settings, uow: OicpUnitOfWorkFactory) -> FastAPI:
-    """The operator API at ``/api/v1`` (``/api/v1/oicp/partners``); needs the admin
-    token in ``settings``."""
+    """The operator API at ``/api/v1`` (``/api/v1/oicp/partners``, ``.../sessions``,
+    ``.../cdrs``, ``.../operators/{id}/poi``); needs the admin token in ``settings``."""
     if settings.admin_token is None:
         raise ValueError("the operator API needs an admin token")
     app = FastAPI(
