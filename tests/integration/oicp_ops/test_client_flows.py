@@ -259,6 +259,12 @@ async def test_offline_emp_data_authorizes_and_its_cdrs_are_fetched_page_by_page
             )
         ]
     assert [c.SessionID for c in only.content] == [second]
+    period = ("--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z")
+    filtered = flows.cli(
+        OFFLINE, "get-cdrs", *period, "--session", second, "--operator", CPO, "--not-forwarded"
+    )
+    assert [c["SessionID"] for c in filtered] == [second]
+    assert flows.cli(OFFLINE, "get-cdrs", *period, "--forwarded") == []
 
     # The operator sees the notifications the hub kept for the offline EMP.
     shown = flows.hub.api("GET", f"/oicp/sessions/{first}", expect=200)

@@ -554,6 +554,20 @@ def get_cdrs(
         str, typer.Option("--from", metavar="DATETIME", help="Received from (ISO 8601).")
     ],
     to: Annotated[str, typer.Option("--to", metavar="DATETIME", help="Received until (ISO 8601).")],
+    session: Annotated[
+        list[str] | None,
+        typer.Option("--session", metavar="ID", help="Only this SessionID (repeat)."),
+    ] = None,
+    operator: Annotated[
+        str | None, typer.Option("--operator", metavar="ID", help="Only this operator's.")
+    ] = None,
+    forwarded: Annotated[
+        bool | None,
+        typer.Option(
+            "--forwarded/--not-forwarded",
+            help="Only those the hub forwarded to you, or only those it could not.",
+        ),
+    ] = None,
     size: SizeOpt = MAX_SIZE,
     url: UrlOpt = "",
     provider_id: ProviderOpt = "",
@@ -565,10 +579,20 @@ def get_cdrs(
 ) -> None:
     """Fetch the CDRs the hub received in a period."""
     client = _emp(url, provider_id, _options(cert, key, ca, timeout))
+    sessions = [s.strip() for s in session or ()]
+    operator_id = operator.strip() if operator else None
 
     async def work() -> list[Any]:
         async with client:
-            return await _collect(client.cdr_pages(from_, to, size=size), "CDRs")
+            pages = client.cdr_pages(
+                from_,
+                to,
+                session_ids=sessions,
+                operator_id=operator_id,
+                forwarded=forwarded,
+                size=size,
+            )
+            return await _collect(pages, "CDRs")
 
     cdrs: list[ChargeDetailRecord] = _run(work)
     if json_:
