@@ -67,7 +67,9 @@ class Caller:
     address: str | None
 
 
-def get_hub(request: Request) -> HubContext:
+async def get_hub(request: Request) -> HubContext:
+    # async: FastAPI runs a plain ``def`` dependency on a worker thread, a thread
+    # hand-off on every request for an attribute read (py-spy, bench/oicp_status.py).
     hub = getattr(request.app.state, "hub", None)
     if not isinstance(hub, HubContext):
         raise RuntimeError("the OICP hub app has no HubContext (app.state.hub)")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evroam.core.oicp import (
@@ -28,6 +30,46 @@ from evroam.storage.tables import OicpEvseStatusRow, OicpPartnerRow
 
 # Bound parameters per IN list: far below SQLite's and asyncpg's limits.
 _CHUNK = 500
+
+
+# The statements of a status push (one per request, at concurrency) are built once and
+# run with parameters: building and cache-keying them per call was most of the push's
+# CPU in py-spy (bench/oicp_status.py), more than SQLite's work.
+_S = OicpEvseStatusRow
+_PARTNER_FOR_UPDATE = (
+    select(OicpPartnerRow)
+    .where(OicpPartnerRow.canonical_id == bindparam("cid"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_PARTNERS_BY_KEY = (
+    select(OicpPartnerRow)
+    .where(OicpPartnerRow.cert_identity_key.in_(bindparam("keys", expanding=True)))
+    .order_by(OicpPartnerRow.canonical_id)
+)
+_KNOWN = select(_S.canonical_evse_id).where(
+    _S.operator == bindparam("op"), _S.canonical_evse_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _status_upsert(insert: Any) -> Any:
+    """The status upsert for one dialect's ``insert``: ``changed_at`` moves only when
+    the status does (a repeated status, the daily full load, must not make every EVSE
+    look freshly changed)."""
+    stmt = insert(_S.__table__)
+    x = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["operator", "canonical_evse_id"],
+        set_={
+            "evse_id": x.evse_id,
+            "status": x.status,
+            "pushed_at": x.pushed_at,
+            "changed_at": case((_S.status == x.status, _S.changed_at), else_=x.changed_at),
+        },
+    )
+
+
+_UPSERT = {"sqlite": _status_upsert(sqlite.insert), "postgresql": _status_upsert(postgresql.insert)}
 
 
 def _partner(row: OicpPartnerRow) -> OicpPartner:
@@ -93,23 +135,14 @@ class SqlOicpPartnerRepository:
         return _partner(row) if row is not None else None
 
     async def get_for_update(self, canonical_id: str) -> OicpPartner | None:
-        row = await self._s.scalar(
-            select(OicpPartnerRow)
-            .where(OicpPartnerRow.canonical_id == canonical_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        row = await self._s.scalar(_PARTNER_FOR_UPDATE, {"cid": canonical_id})
         return _partner(row) if row is not None else None
 
     async def by_cert_identity(self, identities: Sequence[str]) -> list[OicpPartner]:
         keys = sorted({identity_key(i) for i in identities if i.strip()})
         if not keys:
             return []
-        rows = await self._s.scalars(
-            select(OicpPartnerRow)
-            .where(OicpPartnerRow.cert_identity_key.in_(keys))
-            .order_by(OicpPartnerRow.canonical_id)
-        )
+        rows = await self._s.scalars(_PARTNERS_BY_KEY, {"keys": keys})
         return [_partner(r) for r in rows]
 
     async def list(self) -> list[OicpPartner]:
@@ -145,21 +178,19 @@ class SqlOicpEvseStatusRepository:
 
     async def known(self, operator: str, canonical_evse_ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
+        conn = await self._s.connection()
         for chunk in _chunks(canonical_evse_ids):
-            rows = await self._s.scalars(
-                select(OicpEvseStatusRow.canonical_evse_id).where(
-                    OicpEvseStatusRow.operator == operator,
-                    OicpEvseStatusRow.canonical_evse_id.in_(chunk),
-                )
-            )
-            found.update(rows)
+            rows = await conn.execute(_KNOWN, {"op": operator, "ids": chunk})
+            found.update(r[0] for r in rows)
         return found
 
     async def upsert(self, records: Sequence[EvseStatusRecord], at: datetime) -> None:
         if not records:
             return
+        conn = await self._s.connection()
+        upsert = _UPSERT[conn.dialect.name]
         for i in range(0, len(records), _CHUNK):
-            values = [
+            params = [
                 {
                     "operator": r.operator,
                     "canonical_evse_id": r.canonical_evse_id,
@@ -170,26 +201,7 @@ class SqlOicpEvseStatusRepository:
                 }
                 for r in records[i : i + _CHUNK]
             ]
-            stmt = insert_for(self._s, OicpEvseStatusRow).values(values)
-            # changed_at moves only when the status does: a repeated status (the daily
-            # full load) must not make every EVSE look freshly changed.
-            await self._s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["operator", "canonical_evse_id"],
-                    set_={
-                        "evse_id": stmt.excluded.evse_id,
-                        "status": stmt.excluded.status,
-                        "pushed_at": stmt.excluded.pushed_at,
-                        "changed_at": case(
-                            (
-                                OicpEvseStatusRow.status == stmt.excluded.status,
-                                OicpEvseStatusRow.changed_at,
-                            ),
-                            else_=stmt.excluded.changed_at,
-                        ),
-                    },
-                )
-            )
+            await conn.execute(upsert, params)
 
     async def delete(self, operator: str, canonical_evse_ids: Iterable[str]) -> int:
         count = 0
