@@ -330,7 +330,11 @@ class Tunnel:
 def run_wrk(wrk: str, url: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
     from bench.version_details import parse_wrk
 
-    cmd = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    # --timeout 10s: at wrk's default of 2 s, slow answers made wrk drop and reopen
+    # connections, each a new mutual-TLS handshake through socat (py-spy: accepts and
+    # handshakes in the hub during a keep-alive run).
+    cmd = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    cmd += ["-s", str(script), url]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
