@@ -131,9 +131,12 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
     started: list[NodeProcess] = []
     hub = FakePartner("DE", "EVL", "HUB", EVIL_NAME)
     try:
-        cpo = start_node(workdir, "NL", "ABC", "CPO", CPO_TOKEN)
+        # No liveness polls: a test that runs past the 5-minute interval on a slow
+        # machine would see last_connection move without any command reaching a partner.
+        quiet = ("--liveness-interval", "0")
+        cpo = start_node(workdir, "NL", "ABC", "CPO", CPO_TOKEN, extra_args=quiet)
         started.append(cpo)
-        emsp = start_node(workdir, "DE", "MSP", "EMSP", EMSP_TOKEN)
+        emsp = start_node(workdir, "DE", "MSP", "EMSP", EMSP_TOKEN, extra_args=quiet)
         started.append(emsp)
         invitation = run_json("partners", "invite", node=cpo)
         # Token A from the environment: it stays out of the process list.
