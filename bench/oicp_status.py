@@ -47,7 +47,6 @@ Target: the hub at least 50% of the ceiling's requests/s (keepalive).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -92,6 +91,7 @@ def serve_ceiling(port: int, cert: Path, key: Path, ca: Path, answer: str) -> No
     from starlette.routing import Route
 
     from evroam.oicp import tls
+    from evroam.web.oicp.runner import run_on_best_loop
 
     document = json.loads(answer)
 
@@ -112,7 +112,8 @@ def serve_ceiling(port: int, cert: Path, key: Path, ca: Path, answer: str) -> No
         timeout_graceful_shutdown=10,
         **tls.uvicorn_tls_kwargs(cert, key, ca),
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    # The loop the hub runs on (web/oicp/runner.py): the same server stack.
+    run_on_best_loop(uvicorn.Server(config).serve())
 
 
 class Ceiling:

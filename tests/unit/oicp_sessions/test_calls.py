@@ -191,13 +191,13 @@ async def test_the_partner_app_carries_the_calls_made_from_its_settings(tmp_path
     uow = SqlUnitOfWorkFactory(session_factory(engine))
     settings = Settings(oicp=OicpSettings(call_timeout=2.5))
     app = build_partner_app(settings, uow)
-    made = get_calls(Request({"type": "http", "app": app, "headers": []}))
+    made = await get_calls(Request({"type": "http", "app": app, "headers": []}))
     assert made.timeout == 2.5
     wired = PartnerCalls(timeout=7)
     other = build_partner_app(settings, uow, wired)
-    assert get_calls(Request({"type": "http", "app": other, "headers": []})) is wired
+    assert await get_calls(Request({"type": "http", "app": other, "headers": []})) is wired
     with pytest.raises(RuntimeError, match="without its PartnerCalls"):
-        get_calls(Request({"type": "http", "app": FastAPI(), "headers": []}))
+        await get_calls(Request({"type": "http", "app": FastAPI(), "headers": []}))
     await made.aclose()
     await wired.aclose()
     await engine.dispose()

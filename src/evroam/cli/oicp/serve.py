@@ -9,7 +9,6 @@ default 127.0.0.1:8091, only with an admin token). Every flag has an
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,7 +135,7 @@ def serve(
     foreground until stopped with Ctrl-C or SIGTERM."""
     from evroam.cli.main import _configure_logging
     from evroam.storage.db import upgrade
-    from evroam.web.oicp.runner import run_hub
+    from evroam.web.oicp.runner import run_hub, run_on_best_loop
 
     settings = _settings(
         {
@@ -164,7 +163,7 @@ def serve(
     _configure_logging(settings.log_level)
     if settings.auto_migrate:
         upgrade(settings.database_url)
-    asyncio.run(run_hub(settings, access_log=access_log))
+    run_on_best_loop(run_hub(settings, access_log=access_log))
 
 
 def register(app: typer.Typer) -> None:

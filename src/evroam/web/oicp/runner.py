@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import uvicorn
@@ -39,6 +39,18 @@ class _Listener(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def run_on_best_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop where it is installed (``uvicorn[standard]`` brings it,
+    and ``evroam serve`` runs on it through uvicorn's ``loop="auto"``), else on
+    asyncio's own loop. The hub runs its two servers itself, so it picks the loop here."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 async def run_hub(settings: Settings, *, access_log: bool = True) -> None:

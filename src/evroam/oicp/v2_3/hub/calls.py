@@ -230,9 +230,10 @@ def failure_code(failure: CallFailure) -> Code:
     )
 
 
-def get_calls(request: Request) -> PartnerCalls:
+async def get_calls(request: Request) -> PartnerCalls:
     """The app's ``PartnerCalls`` (``app.state.oicp_calls``), set by the wiring when it
-    builds the app from the settings (``web/oicp/app.py``)."""
+    builds the app from the settings (``web/oicp/app.py``). Async: FastAPI runs a plain
+    ``def`` dependency on a worker thread, a hand-off per request for an attribute read."""
     calls = getattr(request.app.state, "oicp_calls", None)
     if not isinstance(calls, PartnerCalls):
         raise RuntimeError("the hub app was built without its PartnerCalls")
