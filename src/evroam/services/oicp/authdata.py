@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from evroam.core.oicp import ActionType, InvalidRequest, NotActingForSelf, OicpPartner, OicpRole
 from evroam.core.oicp_sessions import AuthenticationRecord, ForeignEvco, Medium
 from evroam.core.ports import OicpUnitOfWorkFactory
+from evroam.services.oicp.checks import duplicates, listing
 
 # scrypt cost: 16 MiB and some 50 ms per PIN on one core.
 _N, _R, _P, _LEN = 2**14, 8, 1, 32
-_LISTED = 5
 
 
 def hash_pin(pin: str) -> str:
@@ -78,12 +78,6 @@ class AuthDataItem:
     hashed_pin: str | None = None
 
 
-def _listing(values: Sequence[str]) -> str:
-    more = len(values) - _LISTED
-    shown = ", ".join(values[:_LISTED])
-    return f"{shown} and {more} more" if more > 0 else shown
-
-
 def check_push(provider: OicpPartner, items: Sequence[AuthDataItem]) -> None:
     """Step 1 of the module docstring."""
     foreign = [
@@ -92,15 +86,10 @@ def check_push(provider: OicpPartner, items: Sequence[AuthDataItem]) -> None:
         if i.medium.provider is not None and i.medium.provider != provider.canonical_id
     ]
     if foreign:
-        raise ForeignEvco(f"EvcoID not of provider {provider.partner_id}: {_listing(foreign)}")
-    seen: set[str] = set()
-    twice: list[str] = []
-    for item in items:
-        if item.medium.key in seen:
-            twice.append(item.medium.key)
-        seen.add(item.medium.key)
+        raise ForeignEvco(f"EvcoID not of provider {provider.partner_id}: {listing(foreign)}")
+    twice = duplicates([item.medium.key for item in items])
     if twice:
-        raise InvalidRequest(f"identification given more than once: {_listing(twice)}")
+        raise InvalidRequest(f"identification given more than once: {listing(twice)}")
 
 
 def _records(provider: OicpPartner, items: Sequence[AuthDataItem]) -> list[AuthenticationRecord]:
@@ -136,7 +125,7 @@ async def push_authentication_data(
             known = await data.known(provider.canonical_id, keys)
             if known:
                 raise InvalidRequest(
-                    f"insert of identifications the hub already has: {_listing(sorted(known))}"
+                    f"insert of identifications the hub already has: {listing(sorted(known))}"
                 )
             await data.put(records)
         elif action is ActionType.UPDATE:
@@ -144,7 +133,7 @@ async def push_authentication_data(
             missing = [k for k in keys if k not in known]
             if missing:
                 raise InvalidRequest(
-                    f"update of identifications the hub does not have: {_listing(missing)}"
+                    f"update of identifications the hub does not have: {listing(missing)}"
                 )
             await data.put(records)
         elif action is ActionType.DELETE:

@@ -31,7 +31,6 @@ from evroam.core.oicp import (
     ActionType,
     EvseDataEntry,
     EvseDataQuery,
-    ForeignEvse,
     InvalidRequest,
     NotActingForSelf,
     OicpPartner,
@@ -40,30 +39,12 @@ from evroam.core.oicp import (
     StoredPoiReport,
 )
 from evroam.core.ports import OicpUnitOfWorkFactory
-
-#: How many offending IDs an error lists (the rest are counted).
-_LISTED = 5
-
-
-def listing(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:_LISTED])
-    more = len(ids) - _LISTED
-    return f"{shown} and {more} more" if more > 0 else shown
+from evroam.services.oicp.checks import check_own_evses, listing
 
 
 def check_push(operator: OicpPartner, entries: Sequence[EvseDataEntry]) -> None:
     """Step 1 of the module docstring: the checks that need no stored data."""
-    foreign = [e.evse_id for e in entries if e.operator != operator.canonical_id]
-    if foreign:
-        raise ForeignEvse(f"EvseID not of operator {operator.partner_id}: {listing(foreign)}")
-    seen: set[str] = set()
-    twice: list[str] = []
-    for e in entries:
-        if e.canonical_evse_id in seen:
-            twice.append(e.evse_id)
-        seen.add(e.canonical_evse_id)
-    if twice:
-        raise InvalidRequest(f"EvseID given more than once: {listing(twice)}")
+    check_own_evses(operator, entries)
 
 
 async def push_evse_data(

@@ -41,7 +41,7 @@ from evroam.core.oicp import (
     PricingOffer,
 )
 from evroam.core.ports import OicpUnitOfWork, OicpUnitOfWorkFactory
-from evroam.services.oicp.evsedata import listing
+from evroam.services.oicp.checks import duplicates, listing
 
 RECORDS = "PricingProductDataRecords"
 
@@ -50,16 +50,6 @@ async def _lock(u: OicpUnitOfWork, operator: OicpPartner) -> None:
     locked = await u.oicp_partners.get_for_update(operator.canonical_id)
     if locked is None or not locked.holds(OicpRole.CPO):
         raise NotActingForSelf(f"{operator.partner_id} is not an operator of this hub")
-
-
-def _duplicates(keys: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    twice: list[str] = []
-    for key in keys:
-        if key in seen:
-            twice.append(key)
-        seen.add(key)
-    return twice
 
 
 async def push_pricing_products(
@@ -74,7 +64,7 @@ async def push_pricing_products(
     in wire form; ``provider`` the canonical ProviderID it names (or ``*``)."""
     products: list[dict[str, Any]] = list(offer[RECORDS])
     ids = [str(p["ProductID"]) for p in products]
-    twice = _duplicates(ids)
+    twice = duplicates(ids)
     if twice:
         raise InvalidRequest(f"ProductID given more than once: {listing(twice)}")
     async with uow() as u:
@@ -128,7 +118,7 @@ async def push_evse_pricing(
     foreign = [e.evse_id for e in entries if e.operator != operator.canonical_id]
     if foreign:
         raise ForeignEvse(f"EvseID not of operator {operator.partner_id}: {listing(foreign)}")
-    twice = _duplicates([f"{e.canonical_evse_id}\x00{e.provider}" for e in entries])
+    twice = duplicates([f"{e.canonical_evse_id}\x00{e.provider}" for e in entries])
     if twice:
         shown = [k.replace("\x00", " for ") for k in twice]
         raise InvalidRequest(f"EVSE pricing given more than once: {listing(shown)}")

@@ -28,7 +28,6 @@ from evroam.core.oicp import (
     ActionType,
     EvseStatus,
     EvseStatusRecord,
-    ForeignEvse,
     GeoCircle,
     InvalidRequest,
     NotActingForSelf,
@@ -38,36 +37,19 @@ from evroam.core.oicp import (
     StoredEvseStatus,
 )
 from evroam.core.ports import OicpUnitOfWorkFactory
+from evroam.services.oicp.checks import check_own_evses, listing
 
 #: Most EvseIDs one pull by ID may name (OICP 2.3 eRoamingPullEvseStatusByID).
 MAX_PULL_BY_ID = 100
-#: How many offending IDs an error lists (the rest are counted).
-_LISTED = 5
-
-
-def _listing(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:_LISTED])
-    more = len(ids) - _LISTED
-    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def check_push(operator: OicpPartner, records: Sequence[EvseStatusRecord]) -> None:
     """The checks that need no stored data (step 1 of the module docstring)."""
-    foreign = [r.evse_id for r in records if r.operator != operator.canonical_id]
-    if foreign:
-        raise ForeignEvse(f"EvseID not of operator {operator.partner_id}: {_listing(foreign)}")
-    seen: set[str] = set()
-    twice: list[str] = []
-    for r in records:
-        if r.canonical_evse_id in seen:
-            twice.append(r.evse_id)
-        seen.add(r.canonical_evse_id)
-    if twice:
-        raise InvalidRequest(f"EvseID given more than once: {_listing(twice)}")
+    check_own_evses(operator, records)
     not_pushable = [r.evse_id for r in records if r.status is EvseStatus.EVSE_NOT_FOUND]
     if not_pushable:
         raise InvalidRequest(
-            f"EvseNotFound is answered by the hub, not pushed: {_listing(not_pushable)}"
+            f"EvseNotFound is answered by the hub, not pushed: {listing(not_pushable)}"
         )
 
 
@@ -92,13 +74,13 @@ async def push_statuses(
             known = await statuses.known(operator.canonical_id, ids)
             if known:
                 existing = [r.evse_id for r in records if r.canonical_evse_id in known]
-                raise InvalidRequest(f"insert of EVSEs the hub already has: {_listing(existing)}")
+                raise InvalidRequest(f"insert of EVSEs the hub already has: {listing(existing)}")
             await statuses.upsert(records, now)
         elif action is ActionType.UPDATE:
             known = await statuses.known(operator.canonical_id, ids)
             missing = [r.evse_id for r in records if r.canonical_evse_id not in known]
             if missing:
-                raise InvalidRequest(f"update of EVSEs the hub does not have: {_listing(missing)}")
+                raise InvalidRequest(f"update of EVSEs the hub does not have: {listing(missing)}")
             await statuses.upsert(records, now)
         elif action is ActionType.DELETE:
             await statuses.delete(operator.canonical_id, ids)
