@@ -25,7 +25,15 @@ from fastapi import APIRouter, Depends, Request
 from evroam.core.oicp_sessions import Medium
 from evroam.oicp.v2_3 import ids
 from evroam.oicp.v2_3.codes import Code
-from evroam.oicp.v2_3.deps import CallerDep, HubDep, acting_operator, acting_provider, parse_body
+from evroam.oicp.v2_3.deps import (
+    Caller,
+    CallerDep,
+    HubContext,
+    HubDep,
+    acting_operator,
+    acting_provider,
+    parse_body,
+)
 from evroam.oicp.v2_3.errors import InconsistentEvseId, SessionIsInvalid
 from evroam.oicp.v2_3.hub.calls import (
     PartnerCalls,
@@ -51,6 +59,10 @@ from evroam.oicp.v2_3.models.authorization import (
     AuthorizeStopRequest,
 )
 from evroam.oicp.v2_3.models.common import Acknowledgement
+from evroam.oicp.v2_3.models.reservation import (
+    AuthorizeRemoteReservationStartRequest,
+    AuthorizeRemoteReservationStopRequest,
+)
 from evroam.oicp.v2_3.paths import OperationName as N
 from evroam.oicp.v2_3.paths import operation
 from evroam.services.oicp import authorization as service
@@ -216,40 +228,58 @@ def relay(forwarded: remote.Forwarded, keep_session: bool) -> Answer:
     )
 
 
-@router.post(REMOTE_START_PATH, summary="eRoamingAuthorizeRemoteStart")
-async def authorize_remote_start(
-    providerID: str, request: Request, hub: HubDep, caller: CallerDep, calls: CallsDep
+RemoteStartModel = type[AuthorizeRemoteStartRequest] | type[AuthorizeRemoteReservationStartRequest]
+RemoteStopModel = type[AuthorizeRemoteStopRequest] | type[AuthorizeRemoteReservationStopRequest]
+
+
+async def forward_remote_start(
+    name: N,
+    model: RemoteStartModel,
+    providerID: str,
+    request: Request,
+    hub: HubContext,
+    caller: Caller,
+    calls: PartnerCalls,
+    *,
+    reservation: bool,
 ) -> Answer:
+    """A remote start or a reservation start (``reservation.py``): the same checks, a
+    session made by the hub, the call forwarded to the CPO of the EVSE."""
     acting_provider(caller, providerID)
-    start = await parse_body(request, AuthorizeRemoteStartRequest)
+    start = await parse_body(request, model)
     provider = acting_provider(caller, providerID, start.ProviderID)
-    medium = checked_identification(N.AUTHORIZE_REMOTE_START, start.Identification)
+    medium = checked_identification(name, start.Identification)
     request_start = remote.RemoteStart(
         evse_id=start.EvseID,
         canonical_evse_id=ids.canonical(start.EvseID),
         operator=ids.operator_of_evse(start.EvseID),
         medium=medium,
+        reservation=reservation,
         emp_partner_session_id=start.EMPPartnerSessionID,
         cpo_partner_session_id=start.CPOPartnerSessionID,
     )
-    forward = forwarder(
-        calls, N.AUTHORIZE_REMOTE_START, providerID, start.to_wire(), Acknowledgement, ack_answer
-    )
+    forward = forwarder(calls, name, providerID, start.to_wire(), Acknowledgement, ack_answer)
     with translated():
         forwarded = await remote.remote_start(hub.uow, provider, request_start, forward, _now())
     return relay(forwarded, keep_session=False)
 
 
-@router.post(REMOTE_STOP_PATH, summary="eRoamingAuthorizeRemoteStop")
-async def authorize_remote_stop(
-    providerID: str, request: Request, hub: HubDep, caller: CallerDep, calls: CallsDep
+async def forward_remote_stop(
+    name: N,
+    model: RemoteStopModel,
+    providerID: str,
+    request: Request,
+    hub: HubContext,
+    caller: Caller,
+    calls: PartnerCalls,
+    *,
+    reservation: bool,
 ) -> Answer:
+    """A remote stop or a reservation stop: the session must be the caller's."""
     acting_provider(caller, providerID)
-    stop = await parse_body(request, AuthorizeRemoteStopRequest)
+    stop = await parse_body(request, model)
     provider = acting_provider(caller, providerID, stop.ProviderID)
-    forward = forwarder(
-        calls, N.AUTHORIZE_REMOTE_STOP, providerID, stop.to_wire(), Acknowledgement, ack_answer
-    )
+    forward = forwarder(calls, name, providerID, stop.to_wire(), Acknowledgement, ack_answer)
     with translated():
         forwarded = await remote.remote_stop(
             hub.uow,
@@ -258,6 +288,39 @@ async def authorize_remote_stop(
             ids.operator_of_evse(stop.EvseID),
             forward,
             _now(),
+            reservation=reservation,
             emp_partner_session_id=stop.EMPPartnerSessionID,
         )
     return relay(forwarded, keep_session=True)
+
+
+@router.post(REMOTE_START_PATH, summary="eRoamingAuthorizeRemoteStart")
+async def authorize_remote_start(
+    providerID: str, request: Request, hub: HubDep, caller: CallerDep, calls: CallsDep
+) -> Answer:
+    return await forward_remote_start(
+        N.AUTHORIZE_REMOTE_START,
+        AuthorizeRemoteStartRequest,
+        providerID,
+        request,
+        hub,
+        caller,
+        calls,
+        reservation=False,
+    )
+
+
+@router.post(REMOTE_STOP_PATH, summary="eRoamingAuthorizeRemoteStop")
+async def authorize_remote_stop(
+    providerID: str, request: Request, hub: HubDep, caller: CallerDep, calls: CallsDep
+) -> Answer:
+    return await forward_remote_stop(
+        N.AUTHORIZE_REMOTE_STOP,
+        AuthorizeRemoteStopRequest,
+        providerID,
+        request,
+        hub,
+        caller,
+        calls,
+        reservation=False,
+    )
