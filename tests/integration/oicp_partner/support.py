@@ -17,21 +17,27 @@ from tests.integration.oicp_hub.support import Pki
 from tests.support import free_port
 
 
-class CpoServerProcess:
-    """``cpo_server_main`` on a free loopback port, with the PKI's server certificate,
-    admitting client certificates of the PKI's CA only."""
+class ServerProcess:
+    """``python -m MODULE PORT CERT KEY CA RECORD`` (plus ``extra`` before PORT) on a
+    free loopback port with the PKI's server certificate, admitting client certificates
+    of the PKI's CA only; ready once it answers a request over mutual TLS. What its
+    handler received is appended to ``record``, one JSON line each."""
 
-    def __init__(self, workdir: Path, pki: Pki) -> None:
+    def __init__(
+        self, name: str, module: str, workdir: Path, pki: Pki, extra: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
         self.port = free_port()
         self.base_url = f"https://127.0.0.1:{self.port}"
-        self.record = workdir / f"cpo-{self.port}.jsonl"
+        self.record = workdir / f"{name}-{self.port}.jsonl"
         self.record.touch()
-        self._log = open(workdir / f"cpo-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(workdir / f"{name}-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "tests.integration.oicp_partner.cpo_server_main",
+                module,
+                *extra,
                 str(self.port),
                 str(pki.server.cert),
                 str(pki.server.key),
@@ -47,7 +53,7 @@ class CpoServerProcess:
         with httpx.Client(verify=ctx, timeout=5) as http:
             while True:
                 if self.proc.poll() is not None:
-                    raise RuntimeError("the CPO server exited early")
+                    raise RuntimeError(f"the {name} server exited early")
                 try:
                     http.post(self.base_url + "/ready", json={})
                     return
@@ -56,9 +62,10 @@ class CpoServerProcess:
                         raise
                     time.sleep(0.1)
 
-    def received(self) -> list[dict[str, Any]]:
-        lines = self.record.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line]
+    def lines(self) -> list[dict[str, Any]]:
+        """Every record line, in order of arrival."""
+        text = self.record.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in text if line]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -69,6 +76,16 @@ class CpoServerProcess:
                 self.proc.kill()
                 self.proc.wait(5)
         self._log.close()
+
+
+class CpoServerProcess(ServerProcess):
+    """``cpo_server_main``: the CPO server app around the recording handler."""
+
+    def __init__(self, workdir: Path, pki: Pki) -> None:
+        super().__init__("cpo", "tests.integration.oicp_partner.cpo_server_main", workdir, pki)
+
+    def received(self) -> list[dict[str, Any]]:
+        return self.lines()
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
