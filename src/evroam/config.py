@@ -96,6 +96,52 @@ class PushSettings(BaseModel):
     purge_batch: int = Field(default=500, ge=1, description="Entries deleted per statement.")
 
 
+class CommandSettings(BaseModel):
+    """Commands and ChargingProfiles (issue 10); ``EVROAM_COMMANDS__<FIELD>``."""
+
+    timeout: int = Field(
+        default=30,
+        ge=5,
+        le=3600,
+        description="Seconds the CPO gives its chargers to answer a command or a charging "
+        "profile request (the CommandResponse's timeout); then it answers TIMEOUT itself.",
+    )
+    expire_after: int = Field(
+        default=300,
+        ge=10,
+        description="Seconds an eMSP waits for a result beyond the CPO's timeout before it "
+        "marks a sent command as expired.",
+    )
+
+
+class BackendSettings(BaseModel):
+    """The charge-point backend of a CPO node (``core/backend.py``);
+    ``EVROAM_BACKEND__<FIELD>``. ``none``: commands and charging profiles are answered
+    NOT_SUPPORTED."""
+
+    kind: Literal["none", "simulator", "webhook"] = "none"
+    # simulator
+    accept: bool = Field(
+        default=True, description="Simulator: accept commands (false: answer REJECTED)."
+    )
+    step_seconds: float = Field(
+        default=1.0, gt=0, description="Simulator: seconds between session updates."
+    )
+    authorize: bool = Field(
+        default=False,
+        description="Simulator: ask the eMSP for a real-time authorization before starting.",
+    )
+    # webhook
+    url: str | None = Field(
+        default=None, description="Webhook: URL each command and profile request is POSTed to."
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook: shared secret, sent as a bearer token to the URL and required "
+        "on the reports endpoint.",
+    )
+
+
 class OicpSettings(BaseModel):
     """The OICP 2.3 hub (``evroam oicp serve``); ``EVROAM_OICP__<FIELD>``.
 
@@ -205,6 +251,8 @@ class Settings(BaseSettings):
     )
     push: PushSettings = Field(default_factory=PushSettings)
     oicp: OicpSettings = Field(default_factory=OicpSettings)
+    commands: CommandSettings = Field(default_factory=CommandSettings)
+    backend: BackendSettings = Field(default_factory=BackendSettings)
     auto_migrate: bool = True
     log_level: str = "info"
 
