@@ -59,6 +59,8 @@ def _answer(e: dict[str, Any]) -> str:
 
 
 def _target(e: dict[str, Any]) -> str:
+    if e.get("url"):  # a URL the partner gave (a command's response_url)
+        return f"{e.get('module', '')} {e['url']}"
     path = "/".join([e.get("module", ""), *e.get("path", [])])
     query = "&".join(f"{k}={v}" for k, v in (e.get("query") or {}).items())
     return f"{path}?{query}" if query else path

@@ -13,6 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, Self
 
+from evroam.core.backend import CommandType
+from evroam.core.callbacks import (
+    PartnerReply,
+    ReceivedRequest,
+    ReceivedState,
+    RequestKind,
+    SentRequest,
+    SentState,
+)
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.oicp import (
     EvseDataEntry,
@@ -234,6 +243,93 @@ class OutboxRepository(Protocol):
     async def drop(self, entry_id: int) -> bool: ...
 
 
+class ReceivedRequestRepository(Protocol):
+    """Requests partners sent the node as CPO (``core/callbacks.py``); every change of
+    state is conditional, so of two processes only one moves a request
+    (``storage/repositories/commands.py``)."""
+
+    async def add(self, request: ReceivedRequest) -> None: ...
+    async def get(self, request_id: str) -> ReceivedRequest | None: ...
+    async def finish(
+        self,
+        request_id: str,
+        expected: ReceivedState,
+        state: ReceivedState,
+        result: str,
+        message: str | None,
+        result_body: Document | None,
+        at: datetime,
+    ) -> bool:
+        """Move the request from ``expected`` to ``state`` with its result; whether this
+        call did (False: it was no longer in ``expected``)."""
+        ...
+
+    async def keep_late(self, request_id: str, result: str, at: datetime) -> bool:
+        """Keep the first result that came after TIMEOUT; whether it was kept."""
+        ...
+
+    async def overdue(self, now: datetime, limit: int) -> builtins.list[ReceivedRequest]:
+        """WAITING requests whose ``timeout_at`` is at or before ``now``, oldest first."""
+        ...
+
+    async def search(
+        self,
+        *,
+        kind: RequestKind | None = None,
+        states: Sequence[ReceivedState] = (),
+        session_id: str | None = None,
+        limit: int = 100,
+    ) -> builtins.list[ReceivedRequest]:
+        """Newest first."""
+        ...
+
+
+class SentRequestRepository(Protocol):
+    """Requests the node sent its partners as eMSP (``core/callbacks.py``)."""
+
+    async def add(self, request: SentRequest) -> None: ...
+    async def get(self, request_id: str) -> SentRequest | None: ...
+    async def record_response(
+        self,
+        request_id: str,
+        response: str,
+        timeout: int | None,
+        message: str | None,
+        expires_at: datetime,
+        at: datetime,
+    ) -> bool:
+        """The partner's answer at once; the state becomes it only while SENT."""
+        ...
+
+    async def record_failure(self, request_id: str, error: str, at: datetime) -> bool: ...
+    async def record_result(
+        self,
+        request_id: str,
+        result: str,
+        result_body: Document | None,
+        at: datetime,
+        *,
+        replace: bool = False,
+    ) -> bool:
+        """The partner's later result: stored once unless ``replace``; whether it was."""
+        ...
+
+    async def expire(self, now: datetime) -> int:
+        """Requests still awaiting a result past ``expires_at`` become EXPIRED; how many."""
+        ...
+
+    async def search(
+        self,
+        *,
+        kind: RequestKind | None = None,
+        states: Sequence[SentState] = (),
+        session_id: str | None = None,
+        limit: int = 100,
+    ) -> builtins.list[SentRequest]:
+        """Newest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything changed through it commits together or not at all."""
 
@@ -251,6 +347,10 @@ class UnitOfWork(Protocol):
     def objects(self) -> ObjectRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def received_requests(self) -> ReceivedRequestRepository: ...
+    @property
+    def sent_requests(self) -> SentRequestRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -332,6 +432,27 @@ class PartnerApi(Protocol):
         the caller. An invalid item is reported in its page, never raised; a partner
         that offers no such Sender raises ``MissingEndpoints``."""
         ...
+
+
+class CommandsApi(Protocol):
+    """Outbound Commands calls (the eMSP side), implemented by the version's client.
+
+    ``send`` POSTs ``body`` to the partner's commands Receiver for ``command``, with
+    routing headers from ``sender`` to ``receiver``, and returns its CommandResponse.
+    An answer with an OCPI error status that still carries a CommandResponse (2003 with
+    REJECTED, for an unknown location) is returned, with that ``status_code``; anything
+    else that is not a usable answer raises ``PartnerUnreachable``, naming what went
+    wrong for the operator.
+    """
+
+    async def send(
+        self,
+        partner: Partner,
+        command: CommandType,
+        body: Document,
+        sender: tuple[str, str],
+        receiver: tuple[str, str],
+    ) -> PartnerReply: ...
 
 
 # ---------------------------------------------------------------------- OICP hub

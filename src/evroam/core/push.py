@@ -47,6 +47,12 @@ class PushChange:
     ``StoredObject.audience`` says for reading: a Session or CDR goes only to the partner
     holding the eMSP party of its token, never to every eMSP. None: every partner
     receiving the module.
+
+    ``url``: an absolute URL the partner gave for this one call (a command's or a
+    charging-profile request's ``response_url``, OCPI 2.2.1 mod_commands §"Sender
+    Interface"), instead of a path after its endpoint. Such a change needs ``audience``:
+    it goes to exactly the partner holding that party, as a POST that never coalesces,
+    whatever endpoints it lists; the destination policy still decides at send time.
     """
 
     module: ModuleId
@@ -56,6 +62,11 @@ class PushChange:
     body: Document | None
     query: tuple[tuple[str, str], ...] = ()
     audience: tuple[str, str] | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.url is not None and (self.audience is None or self.method != PushMethod.POST):
+            raise ValueError("a push to a partner's URL is a POST to one audience party")
 
 
 class OutboxState(StrEnum):
@@ -100,6 +111,9 @@ class OutboxEntry:
     last_http_status: int | None = None
     last_ocpi_status: int | None = None
     delivered_at: datetime | None = None
+    #: An absolute URL the partner gave (``PushChange.url``): sent there, not to
+    #: ``path`` after its endpoint.
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,25 @@ _RECEIVING_ROLE: dict[ModuleId, Role] = {
     ModuleId.SESSIONS: Role.EMSP,
     ModuleId.CDRS: Role.EMSP,
     ModuleId.TOKENS: Role.CPO,
+    # Results of commands and charging-profile requests go to the eMSP that sent them
+    # (always with an audience); ActiveChargingProfile pushes to the eMSP/SCSP.
+    ModuleId.COMMANDS: Role.EMSP,
+    ModuleId.CHARGING_PROFILES: Role.EMSP,
 }
+
+#: Which of a partner's endpoints of a module takes the node's pushes: the Receiver
+#: for data the node owns (OCPI 2.2.1 transport §"Push model"), except where the spec
+#: has the pushing side call the other's Sender: a CPO PUTs ActiveChargingProfile to
+#: the eMSP/SCSP's chargingprofiles Sender (mod_charging_profiles §"Sender Interface").
+_ENDPOINT_ROLE: dict[ModuleId, InterfaceRole] = {
+    ModuleId.CHARGING_PROFILES: InterfaceRole.SENDER,
+}
+
+
+def endpoint_role(module: ModuleId) -> InterfaceRole:
+    """The interface of the partner that takes pushes of ``module``."""
+    return _ENDPOINT_ROLE.get(module, InterfaceRole.RECEIVER)
+
 
 MAX_TARGET = 512
 
@@ -228,12 +246,25 @@ def receiving_party(partner: Partner, module: ModuleId, audience: tuple[str, str
     return partner.roles[0].label if partner.roles else ""
 
 
+def can_receive(partner: Partner) -> bool:
+    """Whether the partner can be sent anything: registered, with a token, in a version
+    the node renders for."""
+    return partner.registered and bool(partner.token_out) and partner.version in RENDERERS
+
+
 def receives(partner: Partner, module: ModuleId) -> bool:
     """Whether the partner is owed pushes of ``module`` at all."""
-    if not partner.registered or not partner.token_out or partner.version not in RENDERERS:
+    if not can_receive(partner):
         return False
-    ep = partner.endpoint(module.value, InterfaceRole.RECEIVER)
-    return ep is not None and ep.role == InterfaceRole.RECEIVER
+    role = endpoint_role(module)
+    ep = partner.endpoint(module.value, role)
+    return ep is not None and ep.role == role
+
+
+def url_target(module: ModuleId, url: str) -> str:
+    """The stored ``target`` of a call to a partner's own URL: never equal to a path
+    target (those have no ``@``), so nothing coalesces with it."""
+    return f"{module.value}@{url}"[:MAX_TARGET]
 
 
 class Outbox:
@@ -257,6 +288,10 @@ class Outbox:
             return
         now = self._clock()
         partners = await uow.partners.list()
+        direct = [c for c in changes if c.url is not None]
+        if direct:
+            await self._enqueue_direct(uow, partners, direct, now)
+        changes = [c for c in changes if c.url is None]
         subscribers: dict[ModuleId, list[Partner]] = {}
         for module in {c.module for c in changes}:
             subscribers[module] = [p for p in partners if receives(p, module)]
@@ -354,6 +389,61 @@ class Outbox:
         if entries:
             await uow.outbox.notify()  # workers of other processes (PostgreSQL)
         self.enqueued += len(rewrites) + len(entries)
+
+    async def _enqueue_direct(
+        self,
+        uow: UnitOfWork,
+        partners: Sequence[Partner],
+        changes: Sequence[PushChange],
+        now: datetime,
+    ) -> None:
+        """Calls to a URL the partner gave (``PushChange.url``): one entry each, for the
+        partner holding the audience party, whatever endpoints it lists. Nothing merges
+        into them (POSTs), and they keep their place in their object's queue."""
+        entries: list[OutboxEntry] = []
+        for change in changes:
+            assert change.url is not None and change.audience is not None
+            before = len(entries)
+            for partner in partners:
+                to_party = receiving_party(partner, change.module, change.audience)
+                if not to_party or not can_receive(partner):
+                    continue
+                version = partner.version or ""
+                body = change.body
+                if body is not None:
+                    body = RENDERERS[version](change.module, body)
+                entries.append(
+                    OutboxEntry(
+                        id=0,
+                        partner_id=partner.id,
+                        version=version,
+                        module=change.module,
+                        method=change.method,
+                        path=(),
+                        query=(),
+                        body=_dump(body),
+                        from_party=f"{change.key.country_code}-{change.key.party_id}",
+                        to_party=to_party,
+                        object_key=object_key(change.module, change.key),
+                        target=url_target(change.module, change.url),
+                        state=OutboxState.PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                        url=change.url,
+                    )
+                )
+            if len(entries) == before:
+                log.warning(
+                    "push: no partner that can receive holds %s: its %s call is not queued",
+                    "-".join(change.audience),
+                    change.module.value,
+                )
+        if not entries:
+            return
+        await uow.outbox.add_many(entries, now)
+        await uow.outbox.notify()
+        self.enqueued += len(entries)
 
 
 async def compact(

@@ -45,11 +45,11 @@ from urllib.parse import quote
 from evroam.config import PushSettings
 from evroam.core.ports import UnitOfWork, UnitOfWorkFactory
 from evroam.core.push import DeliveryResult, OutboxEntry, OutboxState
-from evroam.core.types import ConnectionStatus, InterfaceRole, Partner
+from evroam.core.types import ConnectionStatus, Partner
 from evroam.ocpi.common.client import DestinationRefused, OcpiClient, PartnerError
 from evroam.ocpi.common.functional import FROM_CC, FROM_PID, TO_CC, TO_PID
 from evroam.ocpi.versions import VERSIONS, package
-from evroam.push.outbox import RENDERERS, compact
+from evroam.push.outbox import RENDERERS, compact, endpoint_role
 from evroam.push.retry import Backoff, Verdict, classify
 
 log = logging.getLogger("evroam.push")
@@ -384,9 +384,18 @@ class PushWorker:
 
     async def _send(self, partner: Partner, entry: OutboxEntry) -> _Attempt:
         attempts = entry.attempts + 1
-        endpoint = partner.endpoint(entry.module.value, InterfaceRole.RECEIVER)
-        if endpoint is None or endpoint.role != InterfaceRole.RECEIVER:
-            return self._dead(entry, f"the partner offers no {entry.module.value} Receiver")
+        if entry.url is not None:
+            # A URL the partner gave for this call (a response_url): checked by the
+            # wire's destination policy like every other, refused -> dead.
+            url = entry.url
+        else:
+            role = endpoint_role(entry.module)
+            endpoint = partner.endpoint(entry.module.value, role)
+            if endpoint is None or endpoint.role != role:
+                return self._dead(
+                    entry, f"the partner offers no {entry.module.value} {role.value.title()}"
+                )
+            url = _url(endpoint.url, entry.path)
         routing = {
             FROM_CC: entry.from_party[:2],
             FROM_PID: entry.from_party[3:],
@@ -399,7 +408,7 @@ class PushWorker:
         try:
             answer = await self._client.request(
                 entry.method.value,
-                _url(endpoint.url, entry.path),
+                url,
                 partner.token_out or "",
                 partner=partner.label,
                 content=None if entry.body is None else entry.body.encode(),

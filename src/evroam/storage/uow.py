@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from evroam.core.ports import OicpUnitOfWorkFactory, UnitOfWorkFactory
 from evroam.storage.db import SQLITE_BUSY_TIMEOUT, TX_MODE, is_busy, runs_inline
 from evroam.storage.repositories.client_infos import SqlClientInfoRepository
+from evroam.storage.repositories.commands import (
+    SqlReceivedRequestRepository,
+    SqlSentRequestRepository,
+)
 from evroam.storage.repositories.credentials_tokens import SqlCredentialsTokenRepository
 from evroam.storage.repositories.objects import SqlObjectRepository
 from evroam.storage.repositories.oicp import SqlOicpEvseStatusRepository, SqlOicpPartnerRepository
@@ -47,6 +51,8 @@ class SqlUnitOfWork:
     quirks: SqlQuirkRepository
     objects: SqlObjectRepository
     outbox: SqlOutboxRepository
+    received_requests: SqlReceivedRequestRepository
+    sent_requests: SqlSentRequestRepository
     oicp_partners: SqlOicpPartnerRepository
     oicp_statuses: SqlOicpEvseStatusRepository
     oicp_evse_data: SqlOicpEvseDataRepository
@@ -95,6 +101,8 @@ class SqlUnitOfWork:
         self.quirks = SqlQuirkRepository(self.session)
         self.objects = SqlObjectRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
+        self.received_requests = SqlReceivedRequestRepository(self.session)
+        self.sent_requests = SqlSentRequestRepository(self.session)
         self.oicp_partners = SqlOicpPartnerRepository(self.session)
         self.oicp_statuses = SqlOicpEvseStatusRepository(self.session)
         self.oicp_evse_data = SqlOicpEvseDataRepository(self.session)

@@ -134,6 +134,7 @@ def _row_to_entry(r: Any) -> OutboxEntry:
         last_http_status=r.last_http_status,
         last_ocpi_status=r.last_ocpi_status,
         delivered_at=r.delivered_at,
+        url=r.url,
     )
 
 
@@ -156,6 +157,7 @@ def _entry_to_row(
         "path": path,
         "query": query,
         "body": e.body,
+        "url": e.url,
         "from_party": e.from_party,
         "to_party": e.to_party,
         "object_key": e.object_key,

@@ -59,6 +59,7 @@ class Base(DeclarativeBase):
 
 # The domain modules import Base and UtcDateTime from this package, so they can only be
 # imported once those exist: hence imports below the definitions.
+from evroam.storage.tables.commands import ReceivedRequestRow, SentRequestRow  # noqa: E402
 from evroam.storage.tables.credentials import CredentialsTokenRow  # noqa: E402
 from evroam.storage.tables.hubclientinfo import ClientInfoRow  # noqa: E402
 from evroam.storage.tables.interop import QuirkRow  # noqa: E402
@@ -98,5 +99,7 @@ __all__ = [
     "PartnerRow",
     "PartyClaimRow",
     "QuirkRow",
+    "ReceivedRequestRow",
+    "SentRequestRow",
     "UtcDateTime",
 ]

@@ -45,6 +45,9 @@ class OutboxRow(Base):
     path: Mapped[str] = mapped_column(Text)
     query: Mapped[str] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An absolute URL the partner gave for this call (a response_url), sent to instead
+    # of ``path`` after its endpoint (``core/push.py`` PushChange.url).
+    url: Mapped[str | None] = mapped_column(String(512), nullable=True)
     # Routing headers: the owner of the object (ours) to the receiving party (theirs).
     from_party: Mapped[str] = mapped_column(String(6))
     to_party: Mapped[str] = mapped_column(String(6))

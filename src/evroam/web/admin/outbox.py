@@ -55,6 +55,9 @@ class EntryOut(BaseModel):
     method: str
     path: list[str]
     query: dict[str, str]
+    url: str | None = Field(
+        default=None, description="A URL the partner gave for this call (a response_url)"
+    )
     state: str
     held_reason: str | None
     attempts: int
@@ -98,6 +101,7 @@ def entry_out(e: OutboxEntry, *, body: bool = False) -> EntryOut:
         method=e.method.value,
         path=list(e.path),
         query=dict(e.query),
+        url=e.url,
         state=e.state.value,
         held_reason=e.held_reason,
         attempts=e.attempts,
