@@ -131,6 +131,17 @@ class BackendSettings(BaseModel):
         default=False,
         description="Simulator: ask the eMSP for a real-time authorization before starting.",
     )
+    silent: bool = Field(
+        default=False,
+        description="Simulator: take commands and profile requests but never answer (the "
+        "node then answers TIMEOUT itself).",
+    )
+    power_kw: float = Field(
+        default=11.0,
+        gt=0,
+        description="Simulator: charging power of a connector whose max_electric_power is "
+        "not given.",
+    )
     # webhook
     url: str | None = Field(
         default=None, description="Webhook: URL each command and profile request is POSTed to."
@@ -139,6 +150,12 @@ class BackendSettings(BaseModel):
         default=None,
         description="Webhook: shared secret, sent as a bearer token to the URL and required "
         "on the reports endpoint.",
+    )
+    timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Webhook: seconds to wait for the backend to take a command.",
     )
 
 

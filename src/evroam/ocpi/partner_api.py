@@ -7,9 +7,9 @@ every failure into the core's ``PartnerUnreachable`` with a message an operator 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from evroam.core.errors import (
     PartnerRefused,
     PartnerUnreachable,
 )
+from evroam.core.objects import Document
 from evroam.core.ports import Credentials, PulledObject, PulledPage, VersionRef
 from evroam.core.types import Endpoint, InterfaceRole, ModuleId, Partner
 from evroam.ocpi.common.client import OcpiClient, PartnerError
@@ -227,6 +228,81 @@ class OcpiPartnerApi:
             if next_url is not None and urlsplit(next_url)[:2] != urlsplit(ep.url)[:2]:
                 # Never hand our token to another host because a partner's Link says so.
                 raise PartnerUnreachable(f"GET {ep.url}: Link leads to another host")
+
+    # -- real-time authorization (``services/backend_reports.py``) ----------------------
+
+    async def authorize_token(
+        self,
+        partner: Partner,
+        ours: tuple[str, str],
+        theirs: tuple[str, str],
+        uid: str,
+        token_type: str,
+        location: Document | None,
+    ) -> Document | None:
+        """Ask the eMSP ``partner`` (its party ``theirs``) for a real-time authorization
+        of its token (mod_tokens §"Real-time authorization", through its version's Tokens
+        client): the AuthorizationInfo as a canonical document, None when the eMSP does
+        not know the token. Anything else that is not an answer is PartnerUnreachable
+        (PartnerRefused for an OCPI error)."""
+        try:
+            pkg = package(partner.version or "")
+        except KeyError:
+            raise MissingEndpoints(
+                f"partner {partner.label} speaks no OCPI version this node has"
+            ) from None
+        client = next(
+            (
+                m.client
+                for m in pkg.MODULES
+                if m.id == ModuleId.TOKENS and isinstance(m.client, AuthorizingClient)
+            ),
+            None,
+        )
+        if client is None:
+            raise MissingEndpoints(
+                f"real-time authorization over OCPI {partner.version} is not supported"
+            )
+        ep = partner.endpoint(ModuleId.TOKENS, InterfaceRole.SENDER)
+        if ep is None:
+            raise MissingEndpoints(f"partner {partner.label} offers no Tokens Sender")
+        if not partner.token_out:
+            raise NotRegistered(f"partner {partner.label} is not registered")
+        routing = {FROM_CC: ours[0], FROM_PID: ours[1], TO_CC: theirs[0], TO_PID: theirs[1]}
+        try:
+            return await client.authorize_document(
+                self.client,
+                ep.url,
+                partner.token_out,
+                uid,
+                partner=self._who(ep.url),
+                routing=routing,
+                token_type=token_type,
+                location=location,
+            )
+        except PartnerError as exc:
+            answered = exc.http_status is not None and exc.http_status < 500
+            if answered and (exc.ocpi_status is not None or exc.http_status in (401, 403)):
+                raise PartnerRefused(str(exc)) from exc
+            raise PartnerUnreachable(str(exc)) from exc
+
+
+@runtime_checkable
+class AuthorizingClient(Protocol):
+    """A version's Tokens client that can ask for a real-time authorization."""
+
+    async def authorize_document(
+        self,
+        ocpi: OcpiClient,
+        sender_url: str,
+        token: str,
+        uid: str,
+        *,
+        partner: str,
+        routing: Mapping[str, str],
+        token_type: str = "RFID",
+        location: Document | None = None,
+    ) -> Document | None: ...
 
 
 #: The most pages one pull follows: a partner whose Link never ends cannot hold us forever.

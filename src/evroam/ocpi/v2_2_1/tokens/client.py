@@ -87,6 +87,32 @@ class TokensClient:
         except ValidationError as exc:
             raise PartnerError(f"POST {url}: {describe_validation_error(exc)}") from None
 
+    async def authorize_document(
+        self,
+        ocpi: OcpiClient,
+        sender_url: str,
+        token: str,
+        uid: str,
+        *,
+        partner: str,
+        routing: Mapping[str, str],
+        token_type: str = "RFID",
+        location: Document | None = None,
+    ) -> Document | None:
+        """:meth:`authorize` as a canonical AuthorizationInfo document: what the
+        version-neutral partner API hands the services (``partner_api.py``)."""
+        info = await self.authorize(
+            ocpi,
+            sender_url,
+            token,
+            uid,
+            partner=partner,
+            routing=routing,
+            token_type=token_type,
+            location=location,
+        )
+        return None if info is None else info.model_dump(mode="json", exclude_none=True)
+
     async def get(
         self,
         ocpi: OcpiClient,
