@@ -22,7 +22,17 @@ from evroam import __version__
 from evroam.config import Settings
 from evroam.core.credentials_tokens import secrets_equal
 from evroam.ocpi.common.limits import BodyLimitMiddleware
-from evroam.web.admin import cdrs, locations, outbox, partners, sessions, sync, tariffs, tokens
+from evroam.web.admin import (
+    backend,
+    cdrs,
+    locations,
+    outbox,
+    partners,
+    sessions,
+    sync,
+    tariffs,
+    tokens,
+)
 from evroam.web.admin.context import AdminDep, get_admin_context
 from evroam.web.admin.errors import AdminUnauthorized, install_handlers
 
@@ -87,6 +97,8 @@ def build_admin_app(settings: Settings) -> FastAPI:
     app.include_router(cdrs.router, dependencies=guarded)
     app.include_router(tariffs.router, dependencies=guarded)
     app.include_router(outbox.router, dependencies=guarded)
+    # Guarded by the charge-point backend's own secret, not the admin token.
+    app.include_router(backend.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.mount("/docs/assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
