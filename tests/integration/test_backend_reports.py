@@ -18,7 +18,8 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from evroam.backends.simulator import Simulator
 from evroam.backends.validators import ocpi_validators
 from evroam.backends.webhook import WebhookBackend
 from evroam.config import BackendSettings
@@ -33,6 +35,7 @@ from evroam.core.backend import (
     BackendError,
     BackendReports,
     ChargerCommand,
+    CommandResultType,
     CommandType,
     ProfileRequest,
     ProfileRequestType,
@@ -48,6 +51,7 @@ from evroam.storage.db import create_engine, session_factory
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from tests.integration.fake_partner import wait_until
 from tests.support import NodeProcess, PgDatabases, pg_unavailable_reason
+from tests.unit.test_simulator import FakeTime
 
 SECRET = "backend-secret-0123456789"
 ADMIN = "admin-secret-0123456789"
@@ -392,6 +396,100 @@ def test_authorize_asks_the_emsp_of_a_token_it_sent(pair: tuple[NodeProcess, Nod
     assert found.info["location"] == {"location_id": "BR-LOC", "evse_uids": ["E1"]}
     assert unknown.allowed == "NOT_ALLOWED"
     assert nobody is not None and "no eMSP partner has sent token" in nobody
+
+
+# ---- the simulator into a node's store ----------------------------------------------------
+
+
+def test_the_simulator_runs_a_session_into_the_node_store(
+    pair: tuple[NodeProcess, NodeProcess],
+) -> None:
+    """The simulator (in this process, on a driven clock) reports through NodeReports
+    over the CPO node's database: every document it makes passes the node's wire
+    validators and service rules, and the stored CDR costs what the tariff says for
+    30 minutes at 22 kW (11 kWh at 0.25 plus a 0.50 start fee)."""
+    cpo, _ = pair
+    tariff = {
+        "country_code": "NL",
+        "party_id": "CPO",
+        "id": "BR-T1",
+        "currency": "EUR",
+        "elements": [
+            {
+                "price_components": [
+                    {"type": "FLAT", "price": 0.5, "vat": 20.0, "step_size": 1},
+                    {"type": "ENERGY", "price": 0.25, "vat": 10.0, "step_size": 1},
+                ]
+            }
+        ],
+        "last_updated": STAMP,
+    }
+    cpo.api("PUT", "/tariffs/NL/CPO/BR-T1", tariff, expect=201)
+    loc = location("BR-SIM")
+    connector = loc["evses"][0]["connectors"][0]
+    connector |= {"max_electric_power": 22000, "tariff_ids": ["BR-T1"]}
+    cpo.api("PUT", "/locations/NL/CPO/BR-SIM", loc, expect=200)
+    results: list[tuple[str, CommandResultType, str | None]] = []
+
+    async def result(cid: str, outcome: CommandResultType, message: str | None) -> None:
+        results.append((cid, outcome, message))
+
+    async def drive() -> str:
+        engine = create_engine(cpo.db_url)
+        clock = FakeTime(datetime.now(UTC))
+        sim = Simulator(
+            BackendSettings(kind="simulator", step_seconds=60), clock=clock.clock, sleep=clock.sleep
+        )
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                ctx = PartnerContext(
+                    uow=SqlUnitOfWorkFactory(session_factory(engine)),
+                    api=OcpiPartnerApi(OcpiClient(http, DeviationLog())),
+                    own_parties=(CPO_PARTY,),
+                    versions_url=cpo.versions_url,
+                    supported_versions=("2.2.1",),
+                )
+                await sim.start(NodeReports(ctx, ocpi_validators(), command_result=result))
+                token = {
+                    "country_code": "DE",
+                    "party_id": "MSP",
+                    "uid": "BR-SIM-TOKEN",
+                    "type": "APP_USER",
+                    "contract_id": "DE-MSP-C00000002",
+                    "issuer": "MSP",
+                    "valid": True,
+                    "whitelist": "NEVER",
+                    "last_updated": STAMP,
+                }
+                await sim.handle_command(
+                    replace(START, id="sim-start", token=token, location_id="BR-SIM")
+                )
+                await sim.idle()
+                (sid,) = sim.running
+                assert (get(cpo, "/locations/NL/CPO/BR-SIM/E1") or {})["status"] == "CHARGING"
+                clock.now += timedelta(minutes=30)
+                await sim.handle_command(
+                    replace(START, id="sim-stop", type=CommandType.STOP_SESSION, session_id=sid)
+                )
+                await sim.idle()
+                return sid
+        finally:
+            await sim.close()
+            await engine.dispose()
+
+    sid = asyncio.run(drive())
+    assert [(c, r) for c, r, _ in results] == [
+        ("sim-start", CommandResultType.ACCEPTED),
+        ("sim-stop", CommandResultType.ACCEPTED),
+    ]
+    stored = get(cpo, f"/sessions/NL/CPO/{sid}")
+    assert stored["status"] == "COMPLETED" and stored["kwh"] == 11
+    assert stored["total_cost"] == {"excl_vat": 3.25, "incl_vat": 3.625}
+    assert get(cpo, "/locations/NL/CPO/BR-SIM/E1")["status"] == "AVAILABLE"
+    cdrs = [c for c in get(cpo, "/cdrs?own=true") if c.get("session_id") == sid]
+    assert len(cdrs) == 1
+    assert cdrs[0]["total_cost"] == {"excl_vat": 3.25, "incl_vat": 3.625}
+    assert cdrs[0]["total_energy"] == 11 and cdrs[0]["tariffs"][0]["id"] == "BR-T1"
 
 
 # ---- node -> backend --------------------------------------------------------------------
