@@ -147,6 +147,7 @@ class Recorder:
         self.auth = auth
         self.the_tariff = tariff or TARIFF
         self.calls: list[tuple[Any, ...]] = []
+        self.asked_party: tuple[str, str] | None = None
 
     def of(self, kind: str) -> list[tuple[Any, ...]]:
         return [c for c in self.calls if c[0] == kind]
@@ -205,8 +206,11 @@ class Recorder:
         token_type: str,
         location_id: str | None = None,
         evse_uids: list[str] | None = None,
+        *,
+        party: tuple[str, str] | None = None,
     ) -> Authorization:
         self.calls.append(("authorize", token_uid, token_type, location_id))
+        self.asked_party = party
         if isinstance(self.auth, Exception):
             raise self.auth
         assert self.auth is not None
@@ -440,6 +444,7 @@ async def test_authorize_asks_the_emsp_and_starts_only_when_allowed() -> None:
     sim, reports, _ = await run(auth=allowed, authorize=True)
     await started(sim, reports, evse_uid="E1")
     assert reports.calls[0] == ("authorize", "APP1", "APP_USER", "LOC1")
+    assert reports.asked_party == (TOKEN["country_code"], TOKEN["party_id"])  # its owner
     assert reports.of("session_started")[0][1]["authorization_reference"] == "EMSP-REF"
     await sim.close()
 

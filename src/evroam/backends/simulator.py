@@ -245,6 +245,7 @@ class Simulator:
                     str(token.get("type", "RFID")),
                     c.location_id,
                     [c.evse_uid] if c.evse_uid else None,
+                    party=_token_party(token),
                 )
             except DomainError as exc:
                 await self._result(c, CommandResultType.REJECTED, f"not authorized: {exc}")
@@ -684,3 +685,11 @@ def _limited(power_kw: float, profile: Document | None, session: _Session) -> fl
 def _number(value: Any) -> float | int:
     f = float(value)
     return int(f) if f.is_integer() else f
+
+
+def _token_party(token: Document) -> tuple[str, str] | None:
+    """The owner of a command's token (its country_code/party_id): the eMSP to ask."""
+    cc, pid = token.get("country_code"), token.get("party_id")
+    if isinstance(cc, str) and isinstance(pid, str) and cc and pid:
+        return (cc.upper(), pid.upper())
+    return None

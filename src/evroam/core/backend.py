@@ -227,10 +227,14 @@ class BackendReports(Protocol):
         token_type: str,
         location_id: str | None = None,
         evse_uids: list[str] | None = None,
+        *,
+        party: tuple[str, str] | None = None,
     ) -> Authorization:
         """Ask the token's eMSP for a real-time authorization (OCPI Tokens Sender
-        ``POST {tokens}/{uid}/authorize``). Raises DomainError when no partner owns the
-        token or the eMSP cannot be asked."""
+        ``POST {tokens}/{uid}/authorize``). ``party``: the token's owner (its
+        country_code/party_id, as a command's token carries them); without it the eMSP
+        is the partner whose copy of the token this node holds. Raises DomainError when
+        no partner owns the token or the eMSP cannot be asked."""
 
 
 class ChargePointBackend(Protocol):
