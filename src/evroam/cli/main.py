@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from evroam import __version__
+from evroam.cli import commands as commands_cli
 from evroam.cli import data as data_cli
 from evroam.cli import oicp as oicp_cli
 from evroam.cli import outbox as outbox_cli
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(partners_cli.app, name="partners")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(outbox_cli.app, name="outbox")
+app.add_typer(commands_cli.app, name="commands")
 app.add_typer(oicp_cli.app, name="oicp")
 app.command("worker", cls=Command)(outbox_cli.worker)
 app.command("sync", cls=Command)(sync_cli.sync)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from evroam.core.errors import DomainError
 from evroam.core.objects import Document
 
 
@@ -66,6 +67,10 @@ class SentState(StrEnum):
 
 #: States of a sent request still waiting for its result (the expiry watches these).
 AWAITING_RESULT = (SentState.SENT, SentState.ACCEPTED)
+
+
+class UnknownRequest(DomainError):
+    """No kept request with that id (or not one of the caller's)."""
 
 
 def party_label(party: tuple[str, str]) -> str:
@@ -141,12 +146,12 @@ class SentRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class PartnerReply:
-    """A partner's answer at once to a request (CommandResponse,
-    ChargingProfileResponse), version-neutral: ``result`` its response type, ``timeout``
-    the seconds it asks to wait for the result, ``message`` its text (joined
-    DisplayTexts), ``status_code`` the OCPI status of the envelope (2003: unknown
-    location, with a REJECTED response)."""
+class Reply:
+    """The answer at once to a request (CommandResponse, ChargingProfileResponse),
+    version-neutral, as the CPO side gives it and the eMSP side reads it: ``result`` the
+    response type, ``timeout`` the seconds to wait for the result, ``message`` its text
+    (DisplayTexts joined), ``status_code`` the OCPI status of the envelope (2003 for an
+    unknown location, with a REJECTED response: OCPI 2.2.1 mod_commands, digest §5.6)."""
 
     result: str
     timeout: int | None = None

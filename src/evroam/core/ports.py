@@ -15,9 +15,9 @@ from typing import Literal, Protocol, Self
 
 from evroam.core.backend import CommandType
 from evroam.core.callbacks import (
-    PartnerReply,
     ReceivedRequest,
     ReceivedState,
+    Reply,
     RequestKind,
     SentRequest,
     SentState,
@@ -314,6 +314,10 @@ class SentRequestRepository(Protocol):
         """The partner's later result: stored once unless ``replace``; whether it was."""
         ...
 
+    async def overdue(self, now: datetime, limit: int) -> builtins.list[SentRequest]:
+        """Requests still awaiting a result past ``expires_at``, soonest first (a read)."""
+        ...
+
     async def expire(self, now: datetime) -> int:
         """Requests still awaiting a result past ``expires_at`` become EXPIRED; how many."""
         ...
@@ -452,7 +456,7 @@ class CommandsApi(Protocol):
         body: Document,
         sender: tuple[str, str],
         receiver: tuple[str, str],
-    ) -> PartnerReply: ...
+    ) -> Reply: ...
 
 
 # ---------------------------------------------------------------------- OICP hub

@@ -26,8 +26,11 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 from evroam import __version__
+from evroam.backends import make_backend, node_reports
 from evroam.config import Settings
 from evroam.core.rules import sort_versions
+from evroam.core.types import ModuleId
+from evroam.ocpi import v2_2_1
 from evroam.ocpi.app import build_ocpi_app, ocpi_edge
 from evroam.ocpi.common.auth import AuthCache, Authenticator
 from evroam.ocpi.common.client import OcpiClient
@@ -35,10 +38,13 @@ from evroam.ocpi.common.context import OcpiContext
 from evroam.ocpi.common.destination import DestinationPolicy, GuardedTransport
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.partner_api import OcpiPartnerApi
+from evroam.ocpi.v2_2_1.commands.client import OcpiCommandsApi
 from evroam.ocpi.versions import VERSIONS
 from evroam.push.outbox import Outbox
 from evroam.push.runner import push_client
 from evroam.push.worker import PushWorker
+from evroam.services.callbacks import Callbacks
+from evroam.services.commands import CommandsService
 from evroam.services.context import PartnerContext
 from evroam.services.liveness import Liveness
 from evroam.services.partner_services import PartnerServices
@@ -52,6 +58,9 @@ from evroam.web.admin.context import AdminContext
 log = logging.getLogger("evroam")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Seconds between two rounds of the request watchdog (``services/callbacks.py``): a
+#: command's TIMEOUT goes out at most this late (timeouts are 5 s and more).
+WATCHDOG_INTERVAL = 1.0
 
 
 def safe_url(url: str) -> str:
@@ -132,11 +141,12 @@ def create_app(settings: Settings) -> Edges:
         await deviations.load()
         cache = AuthCache()
         client = OcpiClient(http, deviations)
+        partner_api = OcpiPartnerApi(client)
         outbox = Outbox()
         services = PartnerServices.create(
             PartnerContext(
                 uow=uow,
-                api=OcpiPartnerApi(client),
+                api=partner_api,
                 own_parties=tuple(settings.own_parties),
                 versions_url=f"{settings.base_url}/ocpi/versions",
                 supported_versions=tuple(sort_versions(VERSIONS)),
@@ -159,6 +169,28 @@ def create_app(settings: Settings) -> Edges:
         if admin_app is not None:
             admin_app.state.admin = AdminContext(settings, services)
         app.state.services = services
+        # Commands both ways, and the chargers behind a CPO node (issue 10).
+        backend = make_backend(settings)
+        callbacks = Callbacks(services.ctx)
+        commands = CommandsService(
+            services.ctx,
+            timeout=settings.commands.timeout,
+            expire_after=settings.commands.expire_after,
+            response_base=f"{settings.base_url}/ocpi/{v2_2_1.VERSION}/sender/"
+            f"{ModuleId.COMMANDS.value}",
+            api=OcpiCommandsApi(client),
+            backend=backend,
+            callbacks=callbacks,
+        )
+        ocpi_app.state.commands = commands
+        if admin_app is not None:
+            admin_app.state.commands = commands
+        if backend is not None:
+            reports = node_reports(services, partner_api, command_result=commands.report_result)
+            if admin_app is not None:
+                admin_app.state.backend_reports = reports
+            await backend.start(reports)
+        app.state.backend = backend
         # Delivery of the push outbox; woken by the writer's commits (push/worker.py).
         pusher = push_client(settings, http, deviations)
         push_worker = PushWorker(uow, pusher, settings.push, on_status_change=cache.clear)
@@ -166,6 +198,8 @@ def create_app(settings: Settings) -> Edges:
         app.state.push_worker = push_worker
         push_task = asyncio.create_task(push_worker.run()) if settings.push.worker else None
         _log_start(settings)
+        # Commands the chargers did not answer in time get TIMEOUT; sent ones expire.
+        watchdog = asyncio.create_task(callbacks.run(WATCHDOG_INTERVAL))
         task = None
         if settings.liveness_interval > 0:
             task = asyncio.create_task(
@@ -178,6 +212,10 @@ def create_app(settings: Settings) -> Edges:
         try:
             yield
         finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+            if backend is not None:
+                await backend.close()
             if push_task is not None:
                 push_task.cancel()
                 await asyncio.gather(push_task, return_exceptions=True)

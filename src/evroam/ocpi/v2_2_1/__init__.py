@@ -6,6 +6,7 @@ from __future__ import annotations
 from evroam.ocpi.common.module import Module
 from evroam.ocpi.v2_2_1 import (
     cdrs,
+    commands,
     credentials,
     hubclientinfo,
     locations,
@@ -26,4 +27,5 @@ MODULES: tuple[Module, ...] = (
     locations.MODULE,
     sessions.MODULE,
     tokens.MODULE,
+    commands.MODULE,
 )

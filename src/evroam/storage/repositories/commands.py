@@ -293,6 +293,17 @@ class SqlSentRequestRepository:
         )
         return _rowcount(done) == 1
 
+    async def overdue(self, now: datetime, limit: int) -> list[SentRequest]:
+        """Requests still waiting for a result past ``expires_at`` (a read: the expiry
+        writes only when there are some)."""
+        rows = await self._s.execute(
+            select(_SENT)
+            .where(_S.state.in_([s.value for s in AWAITING_RESULT]), _S.expires_at <= now)
+            .order_by(_S.expires_at, _S.id)
+            .limit(limit)
+        )
+        return [_sent(r) for r in rows]
+
     async def expire(self, now: datetime) -> int:
         """Requests still waiting for a result past ``expires_at``: EXPIRED; how many."""
         done = await self._s.execute(
