@@ -206,6 +206,14 @@ class OicpSettings(BaseModel):
         description="CA certificate(s) partner servers are verified with when the hub "
         "calls them (PEM); none: the system store.",
     )
+    caller_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="Seconds the partner found for a client certificate is remembered "
+        "(changes through this hub's operator API apply at once; made elsewhere, within "
+        "this time); 0 = look up on every request.",
+    )
 
 
 DEFAULT_PARTIES = [PartyConfig(country_code="NL", party_id="EVR", role=Role.CPO)]

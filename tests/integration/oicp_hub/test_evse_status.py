@@ -270,6 +270,23 @@ def test_address_outside_the_allowlist_is_403_017_until_it_is_allowed(
     assert stored(hub, emp, cpo.id) == records
 
 
+def test_a_narrowed_allowlist_or_a_removed_partner_is_refused_at_once(
+    hub: HubProcess, emp: httpx.Client, counter: Iterator[int]
+) -> None:
+    """The hub remembers the partner of a certificate (CallerDirectory): a change made
+    through the operator API must apply to the very next request, not after the cache's
+    time-to-live."""
+    cpo = Cpo(hub, f"DE*{next(counter)}")
+    records = {f"{cpo.id}*E1": "Available"}
+    cpo.ok("fullLoad", records)  # found and remembered
+    hub.api("PATCH", f"/oicp/partners/{cpo.id}", {"allowed_networks": ["10.0.0.0/8"]}, expect=200)
+    assert "127.0.0.1" in refused(cpo.push("fullLoad", records), 403, "017")
+    hub.api("PATCH", f"/oicp/partners/{cpo.id}", {"allowed_networks": []}, expect=200)
+    cpo.ok("fullLoad", records)
+    hub.api("DELETE", f"/oicp/partners/{cpo.id}", None, expect=204)
+    refused(cpo.push("fullLoad", records), 403, "017")
+
+
 # --------------------------------------------------------------------------- bad input
 
 

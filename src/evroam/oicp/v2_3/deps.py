@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -50,13 +52,64 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _SHOWN_ERRORS = 5
 
 
+class CallerDirectory:
+    """The partners of each client certificate identity, remembered for ``ttl`` seconds.
+
+    Why: step 1 is on every request, and looking the certificate up cost a read
+    transaction per request, the largest part of a status push after the write itself
+    (py-spy, ``bench/oicp_status.py``). The hub's operator API clears it on every partner
+    change (``clear``), so a removed partner or a narrowed allowlist applies at once
+    there; the time-to-live bounds how long a change made by another process (a second
+    hub on the same database) takes. Only found partners are kept: an unknown
+    certificate is looked up each time, so a partner added elsewhere is seen at once
+    and a stranger cannot fill the memory.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(
+        self,
+        uow: OicpUnitOfWorkFactory,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._uow = uow
+        self._ttl = ttl
+        self._clock = clock
+        self._found: dict[tuple[str, ...], tuple[float, tuple[OicpPartner, ...]]] = {}
+
+    async def partners(self, identities: Sequence[str]) -> tuple[OicpPartner, ...]:
+        key = tuple(identities)
+        now = self._clock()
+        hit = self._found.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._uow(read_only=True) as u:
+            partners = tuple(await u.oicp_partners.by_cert_identity(identities))
+        if partners and self._ttl > 0:
+            if len(self._found) >= self.MAX_ENTRIES:
+                self._found.clear()
+            self._found[key] = (now + self._ttl, partners)
+        else:
+            self._found.pop(key, None)
+        return partners
+
+    def clear(self) -> None:
+        self._found.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class HubContext:
     """What the hub's routes need, built by the wiring (``web/oicp/app.py``) and kept in
-    ``app.state.hub``."""
+    ``app.state.hub``. ``callers``: the certificate lookup (one per hub process, shared
+    with the operator API, which clears it); none: a fresh one without memory."""
 
     uow: OicpUnitOfWorkFactory
     cert_identity: Literal["cn", "san"] = "cn"
+    callers: CallerDirectory | None = None
+
+    def directory(self) -> CallerDirectory:
+        return self.callers if self.callers is not None else CallerDirectory(self.uow, ttl=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +140,7 @@ async def current_caller(request: Request, hub: HubDep) -> Caller:
         # Only reachable without the TLS listener in front (tests, a misconfiguration).
         raise UnauthorizedAccess("a client certificate is required", http_status=403)
     identities = tls.certificate_identities(cert, hub.cert_identity)
-    async with hub.uow(read_only=True) as u:
-        partners = await u.oicp_partners.by_cert_identity(identities)
+    partners = await hub.directory().partners(identities)
     if not partners:
         log.warning("refused %s: certificate identity %r is no partner", address, identities)
         raise UnauthorizedAccess(

@@ -12,6 +12,7 @@ are JSON; refusals ``{"error": kind, "detail": text}`` with 401, 404, 409 or 422
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -41,7 +42,11 @@ MAX_NETWORKS = 100
 
 @dataclass(frozen=True, slots=True)
 class OicpAdminContext:
+    """``partners_changed``: called after each partner change commits (the partner
+    app's certificate lookup forgets what it remembered)."""
+
     uow: OicpUnitOfWorkFactory
+    partners_changed: Callable[[], None] = lambda: None
 
 
 def get_context(request: Request) -> OicpAdminContext:
@@ -140,7 +145,9 @@ async def add(body: PartnerIn, ctx: ContextDep) -> PartnerOut:
         endpoint=body.endpoint,
         name=body.name,
     )
-    return _out(await service.add_partner(ctx.uow, draft, datetime.now(UTC)))
+    added = await service.add_partner(ctx.uow, draft, datetime.now(UTC))
+    ctx.partners_changed()
+    return _out(added)
 
 
 @router.get("", summary="Every OICP partner")
@@ -169,12 +176,14 @@ async def update(ref: str, body: PartnerPatch, ctx: ContextDep) -> PartnerOut:
         cert_identity=body.cert_identity,
         **changes,
     )
+    ctx.partners_changed()
     return _out(partner)
 
 
 @router.delete("/{ref}", status_code=204, summary="Remove a partner and its statuses")
 async def remove(ref: str, ctx: ContextDep) -> Response:
     await service.remove_partner(ctx.uow, reference(ref))
+    ctx.partners_changed()
     return Response(status_code=204)
 
 

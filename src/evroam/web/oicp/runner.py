@@ -28,7 +28,7 @@ from evroam.oicp import tls
 from evroam.oicp.v2_3.hub.calls import PartnerCalls
 from evroam.storage.db import create_engine, session_factory
 from evroam.storage.uow import SqlUnitOfWorkFactory
-from evroam.web.oicp.app import build_operator_app, build_partner_app
+from evroam.web.oicp.app import build_operator_app, build_partner_app, caller_directory
 
 log = logging.getLogger("evroam.oicp")
 
@@ -61,6 +61,7 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(session_factory(engine))
     calls = PartnerCalls.from_settings(oicp)
+    callers = caller_directory(settings, uow)
     common: dict[str, Any] = {
         "lifespan": "off",
         "proxy_headers": False,
@@ -73,7 +74,7 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
     servers = [
         _Listener(
             uvicorn.Config(
-                build_partner_app(settings, uow, calls),
+                build_partner_app(settings, uow, calls, callers),
                 host=oicp.host,
                 port=oicp.port,
                 **common,
@@ -85,7 +86,7 @@ async def run_hub(settings: Settings, *, access_log: bool = True) -> None:
         servers.append(
             _Listener(
                 uvicorn.Config(
-                    build_operator_app(settings, uow),
+                    build_operator_app(settings, uow, callers),
                     host=oicp.admin_host,
                     port=oicp.admin_port,
                     **common,
