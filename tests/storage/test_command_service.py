@@ -22,7 +22,14 @@ from evroam.core.backend import (
     CommandType,
     ProfileRequest,
 )
-from evroam.core.callbacks import ReceivedState, Reply, SentState, UnknownRequest
+from evroam.core.callbacks import (
+    ReceivedRequest,
+    ReceivedState,
+    Reply,
+    RequestKind,
+    SentState,
+    UnknownRequest,
+)
 from evroam.core.errors import PartnerUnreachable
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.push import OutboxEntry
@@ -352,3 +359,31 @@ async def test_sent_command_answer_overtaken_failed_expired_and_foreign_result(
     assert not await service.receive_result(
         cpo, CommandType.CANCEL_RESERVATION, accepted.id, "FAILED", {"result": "FAILED"}
     )
+
+
+async def test_an_overdue_request_of_a_kind_without_a_timeout_result_leaves_waiting(
+    rig: Rig,
+) -> None:
+    """Otherwise it would be read again every tick, and enough of them would keep the
+    watchdog from ever reaching the commands behind them."""
+    async with rig.uow() as u:
+        await u.received_requests.add(
+            ReceivedRequest(
+                id="profile-1",
+                kind=RequestKind.PROFILE,
+                type="SET",
+                partner_id=rig.partner.id,
+                party="NL-CPO",
+                requester="DE-MSP",
+                body={"response_url": RESPONSE},
+                response_url=RESPONSE,
+                state=ReceivedState.WAITING,
+                timeout_at=NOW,
+                created_at=NOW,
+            )
+        )
+        await u.commit()
+    callbacks = Callbacks(rig.ctx, timeout_results={})
+    assert await callbacks.tick() == (0, 0)
+    assert (await rig.state("profile-1")).state == ReceivedState.TIMEOUT
+    assert await rig.entries() == []

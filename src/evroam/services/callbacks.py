@@ -52,6 +52,7 @@ MAX_TEXT = 512
 BATCH = 200
 
 AnswerOutcome = Literal["sent", "late", "ignored"]
+#: A kind's timeout result: (result, document POSTed to the response_url).
 TimeoutResult = Callable[[ReceivedRequest], tuple[str, Document]]
 
 
@@ -100,7 +101,7 @@ class Callbacks:
     def __init__(
         self,
         ctx: PartnerContext,
-        timeout_results: Mapping[RequestKind, TimeoutResult] = (TIMEOUT_RESULTS),
+        timeout_results: Mapping[RequestKind, TimeoutResult] = TIMEOUT_RESULTS,
     ) -> None:
         self.ctx = ctx
         self.timeout_results = timeout_results
@@ -187,19 +188,22 @@ class Callbacks:
             async with self.ctx.uow() as uow:
                 changes = []
                 for request in overdue:
+                    # A kind without a timeout result (none defined yet) still leaves
+                    # WAITING, so it is not read again every tick; nothing is sent.
                     make = self.timeout_results.get(request.kind)
-                    if make is None:
-                        continue
-                    result, body = make(request)
+                    result, body = make(request) if make is not None else ("TIMEOUT", None)
                     text = "no answer from the charge point in time"
-                    if await uow.received_requests.finish(
-                        request.id,
-                        ReceivedState.WAITING,
-                        ReceivedState.TIMEOUT,
-                        result,
-                        text,
-                        body,
-                        now,
+                    if (
+                        await uow.received_requests.finish(
+                            request.id,
+                            ReceivedState.WAITING,
+                            ReceivedState.TIMEOUT,
+                            result,
+                            text,
+                            body,
+                            now,
+                        )
+                        and body is not None
                     ):
                         changes.append(result_change(request, body))
                 await self._queue(uow, changes)
