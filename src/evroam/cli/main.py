@@ -23,6 +23,7 @@ from evroam.cli import data as data_cli
 from evroam.cli import oicp as oicp_cli
 from evroam.cli import outbox as outbox_cli
 from evroam.cli import partners as partners_cli
+from evroam.cli import profiles as profiles_cli
 from evroam.cli import sync as sync_cli
 from evroam.cli.common import Command, new_app
 from evroam.config import PartyConfig, Settings
@@ -35,6 +36,7 @@ app.add_typer(partners_cli.app, name="partners")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(commands_cli.app, name="commands")
+app.add_typer(profiles_cli.app, name="profiles")
 app.add_typer(oicp_cli.app, name="oicp")
 app.command("worker", cls=Command)(outbox_cli.worker)
 app.command("sync", cls=Command)(sync_cli.sync)

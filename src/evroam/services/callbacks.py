@@ -69,6 +69,12 @@ def _command_timeout(request: ReceivedRequest) -> tuple[str, Document]:
     return "TIMEOUT", result_body("TIMEOUT", "the charge point did not answer in time")
 
 
+def _profile_timeout(request: ReceivedRequest) -> tuple[str, Document]:
+    # ChargingProfiles has no TIMEOUT result: UNKNOWN is the one value that claims
+    # nothing about the charger (services/chargingprofiles.py says why).
+    return "UNKNOWN", {"result": "UNKNOWN"}
+
+
 #: The module whose outbox entries carry a kind's results.
 MODULES: Mapping[RequestKind, ModuleId] = MappingProxyType(
     {RequestKind.COMMAND: ModuleId.COMMANDS, RequestKind.PROFILE: ModuleId.CHARGING_PROFILES}
@@ -76,7 +82,7 @@ MODULES: Mapping[RequestKind, ModuleId] = MappingProxyType(
 
 #: What the node POSTs itself when a kind's request times out: (result, document).
 TIMEOUT_RESULTS: Mapping[RequestKind, TimeoutResult] = MappingProxyType(
-    {RequestKind.COMMAND: _command_timeout}
+    {RequestKind.COMMAND: _command_timeout, RequestKind.PROFILE: _profile_timeout}
 )
 
 

@@ -38,12 +38,15 @@ from evroam.ocpi.common.context import OcpiContext
 from evroam.ocpi.common.destination import DestinationPolicy, GuardedTransport
 from evroam.ocpi.common.deviations import DeviationLog
 from evroam.ocpi.partner_api import OcpiPartnerApi
+from evroam.ocpi.v2_2_1.chargingprofiles import convert as profiles_wire
+from evroam.ocpi.v2_2_1.chargingprofiles.client import OcpiChargingProfilesApi
 from evroam.ocpi.v2_2_1.commands.client import OcpiCommandsApi
 from evroam.ocpi.versions import VERSIONS
 from evroam.push.outbox import Outbox
 from evroam.push.runner import push_client
 from evroam.push.worker import PushWorker
 from evroam.services.callbacks import Callbacks
+from evroam.services.chargingprofiles import ChargingProfilesService, ProfileValidators
 from evroam.services.commands import CommandsService
 from evroam.services.context import PartnerContext
 from evroam.services.liveness import Liveness
@@ -182,11 +185,30 @@ def create_app(settings: Settings) -> Edges:
             backend=backend,
             callbacks=callbacks,
         )
+        profiles = ChargingProfilesService(
+            services.ctx,
+            ProfileValidators(profiles_wire.parse_active, profiles_wire.result_document),
+            timeout=settings.commands.timeout,
+            expire_after=settings.commands.expire_after,
+            response_base=f"{settings.base_url}/ocpi/{v2_2_1.VERSION}/sender/"
+            f"{ModuleId.CHARGING_PROFILES.value}",
+            api=OcpiChargingProfilesApi(client),
+            backend=backend,
+            callbacks=callbacks,
+        )
         ocpi_app.state.commands = commands
+        ocpi_app.state.chargingprofiles = profiles
         if admin_app is not None:
             admin_app.state.commands = commands
+            admin_app.state.chargingprofiles = profiles
         if backend is not None:
-            reports = node_reports(services, partner_api, command_result=commands.report_result)
+            reports = node_reports(
+                services,
+                partner_api,
+                command_result=commands.report_result,
+                profile_result=profiles.report_result,
+                active_profile_changed=profiles.active_profile_changed,
+            )
             if admin_app is not None:
                 admin_app.state.backend_reports = reports
             await backend.start(reports)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from evroam.ocpi.common.module import Module
 from evroam.ocpi.v2_2_1 import (
     cdrs,
+    chargingprofiles,
     commands,
     credentials,
     hubclientinfo,
@@ -28,4 +29,5 @@ MODULES: tuple[Module, ...] = (
     sessions.MODULE,
     tokens.MODULE,
     commands.MODULE,
+    chargingprofiles.MODULE,
 )

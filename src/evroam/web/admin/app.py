@@ -25,6 +25,7 @@ from evroam.ocpi.common.limits import BodyLimitMiddleware
 from evroam.web.admin import (
     backend,
     cdrs,
+    chargingprofiles,
     commands,
     locations,
     outbox,
@@ -88,6 +89,7 @@ def build_admin_app(settings: Settings) -> FastAPI:
     )
     app.state.admin = None
     app.state.commands = None
+    app.state.chargingprofiles = None
     install_handlers(app)
     guarded = [Depends(require_admin)]
     app.include_router(_node_router(), dependencies=guarded)
@@ -100,6 +102,7 @@ def build_admin_app(settings: Settings) -> FastAPI:
     app.include_router(tariffs.router, dependencies=guarded)
     app.include_router(outbox.router, dependencies=guarded)
     app.include_router(commands.router, dependencies=guarded)
+    app.include_router(chargingprofiles.router, dependencies=guarded)
     # Guarded by the charge-point backend's own secret, not the admin token.
     app.include_router(backend.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
