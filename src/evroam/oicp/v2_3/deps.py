@@ -200,13 +200,14 @@ def acting_provider(caller: Caller, path_id: str, body_id: str | None = None) ->
     return _acting(caller, OicpRole.EMP, path_id, body_id, _canonical(OicpRole.EMP, path_id))
 
 
-def describe(exc: ValidationError) -> str:
+def describe(exc: ValidationError, at: tuple[str | int, ...] = ()) -> str:
     """Pydantic's errors as ``field.path: message``, without the input values (which may
-    be large, and are the partner's own anyway)."""
+    be large, and are the partner's own anyway); ``at``: where in the body the validated
+    part lies (one record of a walked push)."""
     errors = exc.errors(include_url=False, include_input=False, include_context=False)
     parts = []
     for err in errors[:_SHOWN_ERRORS]:
-        loc = ".".join(str(x) for x in err.get("loc", ()))
+        loc = ".".join(str(x) for x in (*at, *err.get("loc", ())))
         parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
     if len(errors) > _SHOWN_ERRORS:
         parts.append(f"and {len(errors) - _SHOWN_ERRORS} more")
