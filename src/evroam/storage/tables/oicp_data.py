@@ -36,6 +36,9 @@ class OicpEvseDataRow(Base):
         Index("ix_oicp_evse_data_evse", "canonical_evse_id"),
         Index("ix_oicp_evse_data_updated_at", "updated_at"),
         Index("ix_oicp_evse_data_latitude", "latitude"),
+        # Live records in page order: a pull's count and each page's OFFSET walk this
+        # index instead of reading every record's row (0010).
+        Index("ix_oicp_evse_data_live", "deleted_at", "operator", "canonical_evse_id"),
     )
 
     operator: Mapped[str] = mapped_column(String(16), primary_key=True)
