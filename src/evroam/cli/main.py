@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from evroam import __version__
 from evroam.cli import commands as commands_cli
 from evroam.cli import data as data_cli
+from evroam.cli import demo as demo_cli
 from evroam.cli import oicp as oicp_cli
 from evroam.cli import outbox as outbox_cli
 from evroam.cli import partners as partners_cli
@@ -40,6 +41,7 @@ app.add_typer(profiles_cli.app, name="profiles")
 app.add_typer(oicp_cli.app, name="oicp")
 app.command("worker", cls=Command)(outbox_cli.worker)
 app.command("sync", cls=Command)(sync_cli.sync)
+app.command("demo", cls=Command)(demo_cli.demo)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
