@@ -665,6 +665,11 @@ class OicpEvseDataRepository(Protocol):
         """(operator, canonical EvseID) of the live records inside ``circle``."""
         ...
 
+    async def refresh_statistics(self) -> None:
+        """Bring the database's planner statistics of the records up to date: after a
+        large push, before the next pull plans its pages (PostgreSQL; SQLite needs none)."""
+        ...
+
     async def poi_reports(self, operator: str) -> builtins.list[StoredPoiReport]:
         """The POI findings kept for the operator's live records, by EvseID."""
         ...

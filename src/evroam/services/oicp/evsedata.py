@@ -41,6 +41,10 @@ from evroam.core.oicp import (
 from evroam.core.ports import OicpUnitOfWorkFactory
 from evroam.services.oicp.checks import check_own_evses, listing
 
+#: Records in one push from which the planner's statistics are refreshed after it, so
+#: the pulls that follow a bulk load are planned for what is now stored.
+STATISTICS_AFTER = 1_000
+
 
 def check_push(operator: OicpPartner, entries: Sequence[EvseDataEntry]) -> None:
     """Step 1 of the module docstring: the checks that need no stored data."""
@@ -83,6 +87,10 @@ async def push_evse_data(
             await data.mark_deleted(operator.canonical_id, live.difference(given), now)
             await data.put(operator_id, operator_name, entries, now)
         await u.commit()
+    if len(entries) >= STATISTICS_AFTER:
+        async with uow() as u:
+            await u.oicp_evse_data.refresh_statistics()
+            await u.commit()
 
 
 async def pull_evse_data(

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evroam.core.oicp import (
@@ -215,6 +215,14 @@ class SqlOicpEvseDataRepository:
             )
             count += len(result.all())
         return count
+
+    async def refresh_statistics(self) -> None:
+        # Why: right after a bulk load PostgreSQL has no statistics of the new rows
+        # (autovacuum analyses them a minute or more later), plans a page as a sort of
+        # every record spilled to disk, and a 50,000-EVSE pull ran at 8,900 records/s
+        # instead of over 20,000. SQLite's plans do not depend on statistics here.
+        if self._s.get_bind().dialect.name == "postgresql":
+            await self._s.execute(text(f"ANALYZE {D.__tablename__}"))
 
     async def page(
         self, query: EvseDataQuery, offset: int, limit: int
