@@ -48,7 +48,7 @@ STEP_SECONDS = 1.0
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM ends the demo like Ctrl-C does: the nodes are stopped on the way out."""
+    """A signal ends the demo like Ctrl-C does: the nodes are stopped on the way out."""
     raise KeyboardInterrupt
 
 
@@ -109,14 +109,19 @@ def demo(
     out = console()
     if cpo_port == emsp_port and cpo_port != 0:
         raise fail("--cpo-port and --emsp-port must differ", 2)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C, a kill and a closed terminal all stop the nodes on the way out (SIGINT is
+    # set too: a shell starts background jobs with it ignored).
+    caught = [signal.SIGINT, signal.SIGTERM] + (
+        [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
+    )
+    previous = {sig: signal.signal(sig, _interrupt) for sig in caught}
     nodes: list[DemoNode] = []
     workdir: Path | None = None
     temporary = done = False
     code = 0
     try:
-        workdir, temporary = _workdir(directory)
         ports = _port(cpo_port, "--cpo-port"), _port(emsp_port, "--emsp-port")
+        workdir, temporary = _workdir(directory)
         cpo = DemoNode(
             "CPO",
             data.CPO_PARTY,
@@ -139,7 +144,7 @@ def demo(
             while all(n.running for n in nodes):
                 time.sleep(0.5)
             dead = [n.label for n in nodes if not n.running]
-            raise DemoError(f"the {' and '.join(dead)} node stopped by itself")
+            raise DemoError(f"the {' and '.join(dead)} node stopped (see its log)")
     except KeyboardInterrupt:
         line(out, "")
         line(out, "stopping the nodes ...")
@@ -150,11 +155,14 @@ def demo(
     finally:
         for node in nodes:
             node.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if workdir is not None:
             if code == 0 and temporary:
                 shutil.rmtree(workdir, ignore_errors=True)
-            elif code != 0:
+            elif code != 0 and any(n.started for n in nodes):
                 typer.echo(f"the nodes' logs are in {workdir}", err=True)
+            elif code != 0 and temporary:
+                shutil.rmtree(workdir, ignore_errors=True)
     if code:
         raise typer.Exit(code)

@@ -76,6 +76,10 @@ class DemoNode:
         return f"{self.party[0]}-{self.party[1]}"
 
     @property
+    def started(self) -> bool:
+        return self.proc is not None
+
+    @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from evroam.cli import demo_data as data
@@ -230,13 +229,6 @@ def _session(
     return session, got, commands
 
 
-def _table(*columns: str) -> Table:
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
-
-
 def _summary(
     out: Console,
     trace: Trace,
@@ -282,17 +274,19 @@ def _summary(
             "session, CDR, command results)",
         ),
     ]
-    for title, rows in (
-        ("eMSP " + emsp.party_label, emsp_rows),
-        ("CPO " + cpo.party_label, cpo_rows),
-    ):
-        table = _table(title, "")
-        for label, value in rows:
-            style = "bold red" if value == "DOES NOT MATCH" else None
-            table.add_row(text(label), text(value, style=style))
-        out.print(table)
-        out.print()
+    _rows(out, f"eMSP {emsp.party_label}", emsp_rows)
+    _rows(out, f"CPO {cpo.party_label}", cpo_rows)
     return matches
+
+
+def _rows(out: Console, title: str, rows: list[tuple[str, str]]) -> None:
+    """A titled block of ``label  value`` lines, never wrapped (URLs and tokens stay
+    whole for copying)."""
+    line(out, title, style="bold")
+    for label, value in rows:
+        style = "bold red" if value == "DOES NOT MATCH" else None
+        out.print(text(f"  {label:18}"), text(value, style=style), sep="", soft_wrap=True)
+    out.print()
 
 
 def run_demo(out: Console, cpo: DemoNode, emsp: DemoNode) -> None:
@@ -310,19 +304,15 @@ def show_running(out: Console, cpo: DemoNode, emsp: DemoNode, temporary: bool) -
     """Where the nodes are and how to reach them, while they keep running."""
     _heading(out, "Both nodes keep running (Ctrl-C stops them)")
     for node in (cpo, emsp):
-        table = _table(f"{node.label} {node.party_label}", "")
-        for label, value in (
-            ("URL", node.url),
-            ("versions", f"{node.url}/ocpi/versions"),
-            ("operator API", f"{node.url}/api/v1 (OpenAPI: {node.url}/api/v1/docs)"),
+        rows = [
+            ("versions URL", f"{node.url}/ocpi/versions"),
+            ("operator API", f"{node.url}/api/v1 (try {node.url}/api/v1/docs)"),
             ("admin token", node.token),
             ("token file", str(node.token_file)),
             ("database", str(node.db_path)),
             ("log", str(node.log_path)),
-        ):
-            table.add_row(text(label), text(value))
-        out.print(table)
-        out.print()
+        ]
+        _rows(out, f"{node.label} node {node.party_label}, {node.name}", rows)
     line(out, "Try:")
     for args in (
         f"evroam commands list --node {emsp.url} --admin-token-file {emsp.token_file}",
