@@ -323,6 +323,15 @@ def test_reports_need_the_backend_secret(
             422,
             "status",
         ),
+        (
+            {
+                "type": "command_result",
+                "command_id": "00000000-0000-4000-8000-000000000000",
+                "result": "ACCEPTED",
+            },
+            404,
+            "00000000-0000-4000-8000-000000000000",
+        ),
     ],
 )
 def test_bad_reports_are_refused_and_nothing_is_stored(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.responses import JSONResponse, Response
 
 from evroam.core.backend import ChargingProfileResultType, CommandResultType
+from evroam.core.callbacks import UnknownRequest
 from evroam.core.credentials_tokens import secrets_equal
 from evroam.core.errors import DomainError, InvalidInput
 from evroam.ocpi.common.envelope import describe_validation_error
@@ -180,7 +181,7 @@ async def post_report(
         return api_error(422, "InvalidInput", describe_validation_error(exc))
     try:
         await _dispatch(reports_of(request, admin), report)
-    except UnknownReportObject as exc:
+    except (UnknownReportObject, UnknownRequest) as exc:
         return api_error(404, "UnknownObject", str(exc))
     except NotWired as exc:
         return api_error(501, "NotSupported", str(exc))
