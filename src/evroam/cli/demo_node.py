@@ -135,8 +135,8 @@ class DemoNode:
                 log = self.log_path.read_text(errors="replace")
                 if "address already in use" in log.lower():
                     raise DemoError(f"port {self.port} is taken (the {self.label} node's port)")
-                tail = "\n".join(log.strip().splitlines()[-5:])
-                raise DemoError(f"the {self.label} node did not start:\n{clean(tail)}")
+                tail = "\n".join("  " + clean(row) for row in log.strip().splitlines()[-5:])
+                raise DemoError(f"the {self.label} node did not start; its log ends:\n{tail}")
             try:
                 r = self.http.get(f"{self.url}/api/v1/node", headers=self._auth, timeout=1)
                 if r.status_code == 200:
