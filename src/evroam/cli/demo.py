@@ -87,7 +87,7 @@ def demo(
         Path | None,
         typer.Option(
             "--dir",
-            metavar="PATH",
+            metavar="DIR",
             help="Work directory for the databases, logs and admin tokens (default: a new "
             "temporary one, removed at the end).",
         ),
