@@ -2,16 +2,17 @@
 
 The module works like Commands (``services/commands.py``): each request is answered at
 once (a ChargingProfileResponse), and later by a result POSTed to the caller's
-``response_url``. It shares Commands' machinery (``services/callbacks.py``): the kept
-requests (``kind`` PROFILE), the result POST through the outbox, the watchdog, the
-eMSP's expiry, and the ``response_url`` rule.
+``response_url``. It shares Commands' machinery: the request lifecycle on both sides
+(``services/requests.py``: the ``response_url`` rule, storing before handing over or
+calling, taking a result only from the partner asked) and the kept requests (``kind``
+PROFILE), the result POST, the watchdog and the eMSP's expiry (``services/callbacks.py``).
 
 CPO side, :meth:`ChargingProfilesService.receive` (GET ``?duration=&response_url=``,
 PUT SetChargingProfile, DELETE ``?response_url=`` on ``{url}/{session_id}``), in this
 order, and why:
 
 1. ``response_url`` on a host and port the calling partner registered
-   (:func:`~evroam.services.commands.check_response_url`): 2001, nothing stored.
+   (:func:`~evroam.services.requests.check_response_url`): 2001, nothing stored.
 2. No charge-point backend: NOT_SUPPORTED (nothing stored).
 3. The session: one of the node's own (UNKNOWN_SESSION otherwise), whose token the
    caller's party issued. A session of another party's driver is REJECTED: the spec
@@ -56,14 +57,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
 from evroam.core.backend import (
-    BackendError,
     ChargePointBackend,
     ChargingProfileResponseType,
     ChargingProfileResultType,
@@ -71,25 +70,23 @@ from evroam.core.backend import (
     ProfileRequestType,
 )
 from evroam.core.callbacks import (
-    ReceivedRequest,
     ReceivedState,
     Reply,
     RequestKind,
     SentRequest,
-    SentState,
     UnknownRequest,
     party_label,
     party_of,
 )
-from evroam.core.errors import DomainError, InvalidInput, NotRegistered
+from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.ports import UnitOfWork
 from evroam.core.push import PushChange, PushMethod
-from evroam.core.types import InterfaceRole, ModuleId, Partner, Role
+from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.backend_reports import UnknownReportObject
 from evroam.services.callbacks import Callbacks
-from evroam.services.commands import FINISHED, check_response_url
 from evroam.services.context import PartnerContext
+from evroam.services.requests import PROFILES, Checked, KeptRequests, Party, own_session, party_in
 
 log = logging.getLogger("evroam.chargingprofiles")
 
@@ -128,16 +125,6 @@ class ProfileValidators:
     result: Callable[[ProfileRequestType, str, Document | None], Document]
 
 
-def _party(doc: Any) -> tuple[str, str] | None:
-    if not isinstance(doc, dict) or not doc.get("country_code") or not doc.get("party_id"):
-        return None
-    return (str(doc["country_code"]).upper(), str(doc["party_id"]).upper())
-
-
-def _is_hub(partner: Partner) -> bool:
-    return any(r.role == Role.HUB for r in partner.roles)
-
-
 @dataclass(frozen=True, slots=True)
 class ActiveProfile:
     """The latest ActiveChargingProfile a CPO PUT for a session, as the eMSP keeps it."""
@@ -148,15 +135,11 @@ class ActiveProfile:
     received_at: datetime
 
 
-class _Refusal(Exception):
-    def __init__(self, result: ChargingProfileResponseType, message: str) -> None:
-        super().__init__(message)
-        self.reply = Reply(result.value, 0, message)
-
-
-class ChargingProfilesService:
+class ChargingProfilesService(KeptRequests):
     """One per node: the CPO side needs ``backend`` (None: NOT_SUPPORTED), the eMSP side
     ``api`` and ``response_base`` (results arrive at ``{response_base}/{type}/{id}``)."""
+
+    spec = PROFILES
 
     def __init__(
         self,
@@ -170,22 +153,18 @@ class ChargingProfilesService:
         backend: ChargePointBackend | None = None,
         callbacks: Callbacks | None = None,
     ) -> None:
-        self.ctx = ctx
+        super().__init__(
+            ctx,
+            timeout=timeout,
+            expire_after=expire_after,
+            response_base=response_base,
+            backend=backend,
+            callbacks=callbacks,
+        )
         self.validators = validators
-        self.timeout = timeout
-        self.expire_after = expire_after
-        self.response_base = response_base.rstrip("/")
         self.api = api
-        self.backend = backend
-        self.callbacks = callbacks or Callbacks(ctx)
 
     # ================================================================ CPO side
-
-    def _cpo_parties(self, addressed: tuple[str, str] | None) -> list[tuple[str, str]]:
-        ours = [p.key for p in self.ctx.own_parties if p.role == Role.CPO]
-        if addressed is not None and addressed in ours:
-            return [addressed, *(p for p in ours if p != addressed)]
-        return ours
 
     async def receive(
         self,
@@ -193,102 +172,40 @@ class ChargingProfilesService:
         request_type: ProfileRequestType,
         session_id: str,
         body: Document,
-        addressed: tuple[str, str] | None = None,
+        addressed: Party | None = None,
     ) -> Reply:
         """A partner's GET/PUT/DELETE on one session. ``body``: the canonical request
         (``response_url``, with ``charging_profile`` for SET, ``duration`` for
         GET_ACTIVE); ``addressed``: the routing header TO, when sent."""
-        check_response_url(partner, str(body.get("response_url", "")))
-        if self.backend is None:
-            return Reply(
-                ChargingProfileResponseType.NOT_SUPPORTED.value, 0, "this CPO runs no charge points"
-            )
-        parties = self._cpo_parties(addressed)
-        if not parties:
-            return Reply(ChargingProfileResponseType.NOT_SUPPORTED.value, 0, "this node is no CPO")
-        now = self.ctx.now()
-        request_id = str(uuid.uuid4())
-        async with self.ctx.uow() as uow:
-            try:
-                party, requester, stored_id = await self._check_session(
-                    uow, partner, session_id, parties
-                )
-            except _Refusal as refusal:
-                log.info(
-                    "charging profile %s from %s refused: %s",
-                    request_type.value,
-                    partner.label,
-                    refusal,
-                )
-                return refusal.reply
-            await uow.received_requests.add(
-                ReceivedRequest(
-                    id=request_id,
-                    kind=RequestKind.PROFILE,
-                    type=request_type.value,
-                    partner_id=partner.id,
-                    party=party_label(party),
-                    requester=party_label(requester),
-                    body=body,
-                    response_url=str(body["response_url"]),
-                    state=ReceivedState.WAITING,
-                    timeout_at=now + timedelta(seconds=self.timeout),
-                    created_at=now,
-                    session_id=stored_id,
-                )
-            )
-            await uow.commit()
-        duration = body.get("duration")
-        request = ProfileRequest(
-            id=request_id,
-            type=request_type,
-            party=party,
-            session_id=stored_id,
-            received_at=now,
-            timeout_s=self.timeout,
-            profile=body.get("charging_profile"),
-            duration_s=int(duration) if duration is not None else None,
+        # Another party's driver's session is REJECTED, not hidden: the spec names
+        # exactly this case for REJECTED.
+        stranger = Reply(
+            ChargingProfileResponseType.REJECTED.value,
+            0,
+            f"session {session_id!r} is not one of your drivers'",
         )
-        try:
-            await self.backend.handle_profile(request)
-        except Exception as exc:
-            not_supported = isinstance(exc, BackendError) and exc.not_supported
-            if not isinstance(exc, BackendError):
-                log.exception("backend failed to take charging profile request %s", request_id)
-            result = (
-                ChargingProfileResponseType.NOT_SUPPORTED
-                if not_supported
-                else ChargingProfileResponseType.REJECTED
-            )
-            message = str(exc) if isinstance(exc, BackendError) else "the charge point is away"
-            if await self.callbacks.refuse(request_id, result.value, message):
-                return Reply(result.value, 0, message)
-        return Reply(ChargingProfileResponseType.ACCEPTED.value, self.timeout)
 
-    async def _check_session(
-        self, uow: UnitOfWork, partner: Partner, session_id: str, parties: list[tuple[str, str]]
-    ) -> tuple[tuple[str, str], tuple[str, str], str]:
-        """(the CPO party holding it, the eMSP party whose driver it is, its id as
-        stored) of one of the node's running sessions the caller may set profiles on."""
-        for party in parties:
-            stored = await uow.objects.get(ModuleId.SESSIONS, ObjectKey(*party, session_id))
-            if stored is None or stored.partner_id is not None:
-                continue
-            session = json.loads(stored.document_json)
-            owner = _party(session.get("cdr_token"))
-            if owner is None or (owner not in partner.party_keys and not _is_hub(partner)):
-                raise _Refusal(
-                    ChargingProfileResponseType.REJECTED,
-                    f"session {session_id!r} is not one of your drivers'",
+        async def check(uow: UnitOfWork, parties: list[Party]) -> Checked:
+            return await own_session(uow, partner, session_id, parties, stranger=stranger)
+
+        async def hand_over(
+            backend: ChargePointBackend, request_id: str, checked: Checked, now: datetime
+        ) -> None:
+            duration = body.get("duration")
+            await backend.handle_profile(
+                ProfileRequest(
+                    id=request_id,
+                    type=request_type,
+                    party=checked.party,
+                    session_id=checked.session_id or session_id,
+                    received_at=now,
+                    timeout_s=self.timeout,
+                    profile=body.get("charging_profile"),
+                    duration_s=int(duration) if duration is not None else None,
                 )
-            if session.get("status") in FINISHED:
-                raise _Refusal(
-                    ChargingProfileResponseType.REJECTED, f"session {session_id!r} is over"
-                )
-            return party, owner, str(session.get("id") or session_id)
-        raise _Refusal(
-            ChargingProfileResponseType.UNKNOWN_SESSION, f"unknown session {session_id!r}"
-        )
+            )
+
+        return await self._receive(partner, request_type.value, body, addressed, check, hand_over)
 
     async def report_result(
         self,
@@ -363,12 +280,12 @@ class ChargingProfilesService:
 
     # ================================================================ eMSP side
 
-    async def _find_session(self, session_id: str) -> tuple[tuple[str, str], Document] | None:
+    async def _find_session(self, session_id: str) -> tuple[Party, Document] | None:
         """The CPO party and document of a session a partner sent this node, by id:
         looked up under each CPO party of the registered partners."""
         async with self.ctx.uow(read_only=True) as uow:
             partners = await uow.partners.list()
-            found: list[tuple[tuple[str, str], Document]] = []
+            found: list[tuple[Party, Document]] = []
             for partner in partners:
                 for role in partner.roles:
                     if role.role not in (Role.CPO, Role.HUB):
@@ -383,26 +300,20 @@ class ChargingProfilesService:
             raise InvalidInput(f"session {session_id!r} is held by {parties}: name the party")
         return found[0] if found else None
 
-    def _sender_party(self, session: Document | None) -> tuple[str, str]:
+    def _sender_party(self, session: Document | None) -> Party:
         """The node's party the request is from: the session's token issuer when it is
         ours (the CPO checks exactly that), else the node's eMSP party."""
-        ours = [p.key for p in self.ctx.own_parties]
-        token_party = _party(session.get("cdr_token")) if session else None
-        if token_party is not None and token_party in ours:
+        token_party = party_in(session.get("cdr_token")) if session else None
+        if token_party is not None and token_party in [p.key for p in self.ctx.own_parties]:
             return token_party
-        for p in self.ctx.own_parties:
-            if p.role == Role.EMSP:
-                return p.key
-        if not ours:
-            raise InvalidInput("this node has no party to send charging profiles as")
-        return ours[0]
+        return self._default_sender()
 
     async def send(
         self,
         request_type: ProfileRequestType,
         session_id: str,
         *,
-        party: tuple[str, str] | None = None,
+        party: Party | None = None,
         profile: Document | None = None,
         duration: int | None = None,
     ) -> SentRequest:
@@ -410,7 +321,8 @@ class ChargingProfilesService:
         CLEAR for ``session_id`` to the CPO holding it (``party``, else the one whose
         session this node holds). The stored request, with the CPO's answer (or why
         there was none)."""
-        if self.api is None:
+        api = self.api
+        if api is None:
             raise InvalidInput("this node cannot send charging profiles")
         if request_type == ProfileRequestType.SET and profile is None:
             raise InvalidInput("charging_profile: required to set a profile")
@@ -429,91 +341,25 @@ class ChargingProfilesService:
             session = found[1]
             session_id = str(session.get("id") or session_id)
         sender = self._sender_party(session)
-        async with self.ctx.uow(read_only=True) as uow:
-            partner = await uow.partners.find_by_party(*party)
-        if partner is None:
-            raise InvalidInput(f"no partner holds {party_label(party)}")
-        if not partner.registered or not partner.token_out:
-            raise NotRegistered(f"partner {party_label(party)} is not registered")
-        endpoint = partner.endpoint(ModuleId.CHARGING_PROFILES.value, InterfaceRole.RECEIVER)
-        if endpoint is None or endpoint.role != InterfaceRole.RECEIVER:
-            raise InvalidInput(f"partner {party_label(party)} offers no chargingprofiles Receiver")
-        request_id = str(uuid.uuid4())
-        response_url = f"{self.response_base}/{request_type.value}/{request_id}"
-        body: Document = {"response_url": response_url}
+        fields: Document = {}
         if request_type == ProfileRequestType.SET:
-            body = {"charging_profile": profile, "response_url": response_url}
+            fields = {"charging_profile": profile}
         elif request_type == ProfileRequestType.GET_ACTIVE:
-            body = {"duration": duration, "response_url": response_url}
-        now = self.ctx.now()
-        async with self.ctx.uow() as uow:
-            await uow.sent_requests.add(
-                SentRequest(
-                    id=request_id,
-                    kind=RequestKind.PROFILE,
-                    type=request_type.value,
-                    partner_id=partner.id,
-                    party=party_label(party),
-                    sender=party_label(sender),
-                    body=body,
-                    response_url=response_url,
-                    state=SentState.SENT,
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=self.timeout + self.expire_after),
-                    session_id=session_id,
-                )
-            )
-            await uow.commit()
-        try:
-            reply = await self.api.send(partner, request_type, session_id, body, sender, party)
-        except DomainError as exc:
-            log.warning(
-                "charging profile %s to %s failed: %s", request_type.value, party_label(party), exc
-            )
-            async with self.ctx.uow() as uow:
-                await uow.sent_requests.record_failure(request_id, str(exc), self.ctx.now())
-                await uow.commit()
-        else:
-            at = self.ctx.now()
-            waits = reply.timeout if reply.timeout is not None else self.timeout
-            message = reply.message
-            if reply.status_code != 1000:
-                message = f"OCPI {reply.status_code}" + (f": {message}" if message else "")
-            async with self.ctx.uow() as uow:
-                await uow.sent_requests.record_response(
-                    request_id,
-                    reply.result,
-                    reply.timeout,
-                    message,
-                    at + timedelta(seconds=waits + self.expire_after),
-                    at,
-                )
-                await uow.commit()
-        sent = await self.get(request_id)
-        assert isinstance(sent, SentRequest)
-        return sent
+            fields = {"duration": duration}
+
+        async def call(partner: Partner, body: Document) -> Reply:
+            return await api.send(partner, request_type, session_id, body, sender, party)
+
+        return await self._send(party, sender, request_type.value, fields, session_id, call)
 
     async def receive_result(
         self, partner: Partner, request_type: ProfileRequestType, request_id: str, doc: Document
     ) -> bool:
         """A result POSTed to one of the node's response URLs: only from the partner the
         request went to (UnknownRequest otherwise), stored once; whether it was."""
-        async with self.ctx.uow() as uow:
-            request = await uow.sent_requests.get(request_id)
-            if (
-                request is None
-                or request.kind != RequestKind.PROFILE
-                or request.type != request_type.value
-                or request.partner_id != partner.id
-            ):
-                raise UnknownRequest(f"unknown charging profile request {request_id!r}")
-            stored = await uow.sent_requests.record_result(
-                request_id, str(doc["result"]), doc, self.ctx.now()
-            )
-            await uow.commit()
-        if not stored:
-            log.info("charging profile request %s: a second result ignored", request_id)
-        return stored
+        return await self._take_result(
+            partner, request_type.value, request_id, str(doc["result"]), doc
+        )
 
     async def receive_active(self, partner: Partner, session_id: str, doc: Document) -> None:
         """An ActiveChargingProfile a CPO PUT for ``session_id``: kept (the latest wins)
@@ -546,7 +392,7 @@ class ChargingProfilesService:
     # ================================================================ operator
 
     async def active_profile(
-        self, session_id: str, party: tuple[str, str] | None = None
+        self, session_id: str, party: Party | None = None
     ) -> ActiveProfile | None:
         """The latest ActiveChargingProfile a CPO PUT for the session (None: none yet);
         the CPO party is the one the node last sent a request for it, unless named."""
@@ -567,30 +413,3 @@ class ChargingProfilesService:
         return ActiveProfile(
             party, session_id, json.loads(stored.document_json), stored.last_updated
         )
-
-    async def get(self, request_id: str) -> ReceivedRequest | SentRequest | None:
-        """A charging profile request the node sent or received, by id."""
-        async with self.ctx.uow(read_only=True) as uow:
-            sent = await uow.sent_requests.get(request_id)
-            if sent is not None and sent.kind == RequestKind.PROFILE:
-                return sent
-            received = await uow.received_requests.get(request_id)
-            if received is not None and received.kind == RequestKind.PROFILE:
-                return received
-        return None
-
-    async def list_sent(
-        self, states: list[SentState], limit: int, session_id: str | None = None
-    ) -> list[SentRequest]:
-        async with self.ctx.uow(read_only=True) as uow:
-            return await uow.sent_requests.search(
-                kind=RequestKind.PROFILE, states=states, session_id=session_id, limit=limit
-            )
-
-    async def list_received(
-        self, states: list[ReceivedState], limit: int, session_id: str | None = None
-    ) -> list[ReceivedRequest]:
-        async with self.ctx.uow(read_only=True) as uow:
-            return await uow.received_requests.search(
-                kind=RequestKind.PROFILE, states=states, session_id=session_id, limit=limit
-            )
