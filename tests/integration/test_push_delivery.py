@@ -449,6 +449,40 @@ async def test_wake_delivers_without_waiting_for_the_poll(rig: Rig) -> None:
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_wake_reaches_a_partner_registered_after_the_worker_started(rig: Rig) -> None:
+    """A partner the worker has no loop for yet (registered a moment ago): its first
+    entries must not wait for the supervisor's next poll (60 s here; 0.7-0.9 s with the
+    default 1 s poll, seen in ``evroam demo``)."""
+    rig.receiver.start()
+    rig.worker.settings = PushSettings(poll_interval=60.0)
+    rig.outbox.on_wake(rig.worker.wake)
+    async with rig.uow() as u:  # unknown to the worker: suspended when it starts
+        partner = await u.partners.get_for_update(rig.partner_id)
+        assert partner is not None
+        partner.status = ConnectionStatus.SUSPENDED
+        await u.partners.save(partner)
+        await u.commit()
+    task = asyncio.create_task(rig.worker.run())
+    try:
+        await asyncio.sleep(0.3)  # started, idle, with no loop for the partner
+        async with rig.uow() as u:
+            partner = await u.partners.get_for_update(rig.partner_id)
+            assert partner is not None
+            partner.status = ConnectionStatus.CONNECTED
+            await u.partners.save(partner)
+            await u.commit()
+        await rig.enqueue([put("LOC1")])
+        rig.outbox.wake()
+        for _ in range(150):
+            if rig.receiver.arrived:
+                break
+            await asyncio.sleep(0.02)
+        assert rig.receiver.paths() == [("PUT", "locations/NL/CPO/LOC1")]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_entries_a_slow_batch_cannot_send_within_its_lease_go_back_unsent(rig: Rig) -> None:
     """One call at a time, each taking 30 s of the (driven) clock, a 60 s lease and
     calls of up to 1 s: the third call would start after 59 s, so its entry goes back

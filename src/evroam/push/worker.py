@@ -62,6 +62,9 @@ TOUCH_EVERY = timedelta(seconds=10)
 #: before it claims: one claim and one settling transaction for a handful of changes
 #: instead of one per commit (claims were 14% of a busy node's CPU in py-spy).
 LINGER = 0.01
+#: The shortest time between two looks at the partners when commits keep waking the
+#: worker: a new partner's first entries wait at most this long for its loop.
+REFRESH_AFTER_WAKE = 0.2
 
 
 def utcnow() -> datetime:
@@ -205,11 +208,13 @@ class PushWorker:
                 for pid in [p for p in self._tasks if p not in self._partners]:
                     self._tasks.pop(pid).cancel()
                     self._events.pop(pid, None)
-                # Woken (a commit enqueued): refresh soon, but at most once a poll
-                # interval, however many commits wake it.
-                await asyncio.sleep(self.settings.poll_interval)
+                # Woken (a commit enqueued): refresh soon, so a partner registered a
+                # moment ago gets a loop for its first entries (they waited a whole poll
+                # interval before), but at most every REFRESH_AFTER_WAKE however many
+                # commits wake it: one read of the partners each time.
+                await asyncio.sleep(min(REFRESH_AFTER_WAKE, self.settings.poll_interval))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._supervisor.wait(), self.settings.poll_interval * 4)
+                    await asyncio.wait_for(self._supervisor.wait(), self.settings.poll_interval * 5)
         finally:
             tasks = list(self._tasks.values())
             for task in tasks:
