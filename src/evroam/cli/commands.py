@@ -14,26 +14,28 @@ What a partner wrote (its messages, ids) is printed as text, escaped
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote, urlencode
 
 import typer
 
-from evroam.cli.common import Command, console, fail, line, new_app, text
+from evroam.cli import requests_view as view
+from evroam.cli.common import Command, fail, new_app
 from evroam.cli.node_api import JsonOpt, Node, NodeOpt, TokenFileOpt, TokenOpt, connect
-from evroam.cli.partner_views import fold_table, print_json
 
 app = new_app("OCPI Commands: start, stop, reserve, cancel, unlock; what was sent and received.")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: States after which nothing more comes (``--wait`` stops there).
-FINAL = {"RESULT", "EXPIRED", "FAILED", "REJECTED", "NOT_SUPPORTED", "UNKNOWN_SESSION"}
-FINAL_RECEIVED = {"DONE", "TIMEOUT", "REFUSED"}
+VIEW = view.RequestsView(
+    noun="command",
+    none="no commands",
+    base="/commands",
+    one="/commands",
+    columns=(*view.COLUMNS_HEAD, *view.PARTIES, view.STATE, view.ANSWER, *view.COLUMNS_TAIL),
+)
 
 
 def command(name: str | None = None) -> Callable[[F], F]:
@@ -85,87 +87,11 @@ def _send(
     api: Node, name: str, fields: dict[str, Any], party: str, wait: float, as_json: bool
 ) -> None:
     data = api.call("POST", f"/commands/{name}", {"party": party.strip(), **fields})
-    deadline = time.monotonic() + max(wait, 0.0)
-    while (
-        wait > 0
-        and isinstance(data, dict)
-        and data.get("state") not in FINAL
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.2)
-        data = api.call("GET", f"/commands/{quote(str(data.get('id')), safe='')}")
-    print_json(data) if as_json else print_command(data)
-
-
-def _value(v: Any) -> str:
-    return "-" if v is None or v == "" else str(v)
+    view.follow(VIEW, api, data, wait, as_json)
 
 
 def print_command(c: dict[str, Any]) -> None:
-    out = console()
-    sent = c.get("direction") == "sent"
-    line(out, f"command {_value(c.get('id'))}", style="bold")
-    rows: list[tuple[str, Any]] = [
-        ("type", c.get("type")),
-        ("direction", "sent by this node" if sent else "received from a partner"),
-        ("state", c.get("state")),
-        ("CPO", c.get("party")),
-        ("eMSP", c.get("sender") if sent else c.get("requester")),
-        ("session", c.get("session_id")),
-    ]
-    if sent:
-        answer = c.get("response")
-        if answer is not None and c.get("timeout") is not None:
-            answer = f"{answer} (result within {c.get('timeout')} s)"
-        rows += [
-            ("answer", answer),
-            ("answer says", c.get("response_message")),
-            ("error", c.get("error")),
-        ]
-    rows += [
-        ("result", c.get("result")),
-        ("result says", c.get("result_message")),
-    ]
-    if not sent:
-        rows.append(("late result", c.get("late_result")))
-    rows += [
-        ("created", c.get("created_at")),
-        ("answered", c.get("responded_at")),
-        ("result at", c.get("result_at")),
-        ("times out", c.get("timeout_at")),
-        ("expires", c.get("expires_at")),
-    ]
-    for label, value in rows:
-        if value is not None or label in ("state", "result"):
-            line(out, f"{label + ':':13}", _value(value))
-    for key, label in (("request", "request"), ("result_document", "result document")):
-        doc = c.get(key)
-        if doc is not None:
-            line(out, f"{label}:")
-            for row in json.dumps(doc, indent=2, ensure_ascii=True).splitlines():
-                line(out, row)
-
-
-def print_commands(items: list[dict[str, Any]]) -> None:
-    out = console()
-    if not items:
-        line(out, "no commands")
-        return
-    table = fold_table("id", "dir", "type", "CPO", "eMSP", "state", "answer", "result", "created")
-    for c in items:
-        sent = c.get("direction") == "sent"
-        table.add_row(
-            text(c.get("id")),
-            text("sent" if sent else "received"),
-            text(c.get("type")),
-            text(c.get("party")),
-            text(c.get("sender") if sent else c.get("requester")),
-            text(c.get("state")),
-            text(_value(c.get("response") if sent else "-")),
-            text(_value(c.get("result"))),
-            text(c.get("created_at")),
-        )
-    out.print(table)
+    view.print_request(VIEW, c)
 
 
 @command()
@@ -306,16 +232,8 @@ def list_(
     json_: JsonOpt = False,
 ) -> None:
     """Commands sent and received, newest first."""
-    if direction is not None and direction.lower() not in ("sent", "received"):
-        raise typer.BadParameter("sent or received", param_hint="--direction")
-    params: list[tuple[str, str]] = [("limit", str(max(1, min(limit, 1000))))]
-    if direction is not None:
-        params.append(("direction", direction.lower()))
-    params += [("state", s.upper()) for s in state or []]
-    data = connect(node, admin_token, admin_token_file).call(
-        "GET", f"/commands?{urlencode(params)}"
-    )
-    print_json(data) if json_ else print_commands(data)
+    api = connect(node, admin_token, admin_token_file)
+    view.list_requests(VIEW, api, direction, state, limit, json_)
 
 
 @command()
@@ -327,6 +245,4 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """One command: its answer, result and documents."""
-    path = f"/commands/{quote(command_id.strip(), safe='')}"
-    data = connect(node, admin_token, admin_token_file).call("GET", path)
-    print_json(data) if json_ else print_command(data)
+    view.show_request(VIEW, connect(node, admin_token, admin_token_file), command_id, json_)

@@ -16,22 +16,33 @@ What a partner wrote (its messages, ids) is printed as text, escaped
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import typer
 
-from evroam.cli.commands import FINAL as COMMAND_FINAL
-from evroam.cli.common import Command, console, fail, line, new_app, text
-from evroam.cli.node_api import JsonOpt, Node, NodeOpt, TokenFileOpt, TokenOpt, connect
-from evroam.cli.partner_views import fold_table, print_json
-
-#: States after which nothing more comes (``--wait`` stops there).
-FINAL = COMMAND_FINAL | {"TOO_OFTEN"}
+from evroam.cli import requests_view as view
+from evroam.cli.common import Command, console, fail, line, new_app
+from evroam.cli.node_api import JsonOpt, NodeOpt, TokenFileOpt, TokenOpt, connect
+from evroam.cli.partner_views import print_json
 
 app = new_app("OCPI ChargingProfiles: set, read and clear a session's profile; the requests.")
+
+VIEW = view.RequestsView(
+    noun="charging profile request",
+    none="no charging profile requests",
+    base="/chargingprofiles",
+    one="/chargingprofiles/requests",
+    columns=(
+        *view.COLUMNS_HEAD,
+        ("session", lambda r: r.get("session_id")),
+        *view.PARTIES,
+        view.STATE,
+        *view.COLUMNS_TAIL,
+    ),
+    session_first=True,
+)
 
 SessionOpt = Annotated[
     str, typer.Option("--session", metavar="ID", help="The session id at the CPO.")
@@ -55,88 +66,8 @@ def _path(session: str, query: list[tuple[str, str]], suffix: str = "") -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def _follow(api: Node, data: Any, wait: float, as_json: bool) -> None:
-    deadline = time.monotonic() + max(wait, 0.0)
-    while (
-        wait > 0
-        and isinstance(data, dict)
-        and data.get("state") not in FINAL
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.2)
-        data = api.call("GET", f"/chargingprofiles/requests/{quote(str(data.get('id')), safe='')}")
-    print_json(data) if as_json else print_request(data)
-
-
-def _value(v: Any) -> str:
-    return "-" if v is None or v == "" else str(v)
-
-
-def _document(out: Any, label: str, doc: Any) -> None:
-    line(out, f"{label}:")
-    for row in json.dumps(doc, indent=2, ensure_ascii=True).splitlines():
-        line(out, row)
-
-
 def print_request(r: dict[str, Any]) -> None:
-    out = console()
-    sent = r.get("direction") == "sent"
-    line(out, f"charging profile request {_value(r.get('id'))}", style="bold")
-    rows: list[tuple[str, Any]] = [
-        ("type", r.get("type")),
-        ("direction", "sent by this node" if sent else "received from a partner"),
-        ("state", r.get("state")),
-        ("session", r.get("session_id")),
-        ("CPO", r.get("party")),
-        ("eMSP", r.get("sender") if sent else r.get("requester")),
-    ]
-    if sent:
-        answer = r.get("response")
-        if answer is not None and r.get("timeout") is not None:
-            answer = f"{answer} (result within {r.get('timeout')} s)"
-        rows += [
-            ("answer", answer),
-            ("answer says", r.get("response_message")),
-            ("error", r.get("error")),
-        ]
-    rows.append(("result", r.get("result")))
-    if not sent:
-        rows += [("result says", r.get("result_message")), ("late result", r.get("late_result"))]
-    rows += [
-        ("created", r.get("created_at")),
-        ("answered", r.get("responded_at")),
-        ("result at", r.get("result_at")),
-        ("times out", r.get("timeout_at")),
-        ("expires", r.get("expires_at")),
-    ]
-    for label, value in rows:
-        if value is not None or label in ("state", "result"):
-            line(out, f"{label + ':':13}", _value(value))
-    for key, label in (("request", "request"), ("result_document", "result document")):
-        if r.get(key) is not None:
-            _document(out, label, r[key])
-
-
-def print_requests(items: list[dict[str, Any]]) -> None:
-    out = console()
-    if not items:
-        line(out, "no charging profile requests")
-        return
-    table = fold_table("id", "dir", "type", "session", "CPO", "eMSP", "state", "result", "created")
-    for r in items:
-        sent = r.get("direction") == "sent"
-        table.add_row(
-            text(r.get("id")),
-            text("sent" if sent else "received"),
-            text(r.get("type")),
-            text(r.get("session_id")),
-            text(r.get("party")),
-            text(r.get("sender") if sent else r.get("requester")),
-            text(r.get("state")),
-            text(_value(r.get("result"))),
-            text(r.get("created_at")),
-        )
-    out.print(table)
+    view.print_request(VIEW, r)
 
 
 def _profile(file: Path | None, limit: float | None, unit: str) -> dict[str, Any]:
@@ -185,7 +116,7 @@ def set_(
     if party is not None:
         body["party"] = party.strip()
     api = connect(node, admin_token, admin_token_file)
-    _follow(api, api.call("POST", _path(session, []), body), wait, json_)
+    view.follow(VIEW, api, api.call("POST", _path(session, []), body), wait, json_)
 
 
 @app.command("get", cls=Command)
@@ -207,7 +138,7 @@ def get(
         raise typer.BadParameter("at least 1", param_hint="--duration")
     query = [("duration", str(duration))] + ([("party", party.strip())] if party else [])
     api = connect(node, admin_token, admin_token_file)
-    _follow(api, api.call("GET", _path(session, query)), wait, json_)
+    view.follow(VIEW, api, api.call("GET", _path(session, query)), wait, json_)
 
 
 @app.command("clear", cls=Command)
@@ -223,7 +154,7 @@ def clear(
     """Clear the charging profile of a session (DELETE)."""
     query = [("party", party.strip())] if party else []
     api = connect(node, admin_token, admin_token_file)
-    _follow(api, api.call("DELETE", _path(session, query)), wait, json_)
+    view.follow(VIEW, api, api.call("DELETE", _path(session, query)), wait, json_)
 
 
 @app.command("active", cls=Command)
@@ -244,10 +175,10 @@ def active(
         print_json(data)
         return
     out = console()
-    line(out, f"session {_value(data.get('session_id'))}", style="bold")
-    line(out, f"{'CPO:':13}", _value(data.get("party")))
-    line(out, f"{'received:':13}", _value(data.get("received_at")))
-    _document(out, "active profile", data.get("active_profile"))
+    line(out, f"session {view.value(data.get('session_id'))}", style="bold")
+    line(out, f"{'CPO:':13}", view.value(data.get("party")))
+    line(out, f"{'received:':13}", view.value(data.get("received_at")))
+    view.print_document(out, "active profile", data.get("active_profile"))
 
 
 @app.command("list", cls=Command)
@@ -270,18 +201,9 @@ def list_(
     json_: JsonOpt = False,
 ) -> None:
     """Charging profile requests sent and received, newest first."""
-    if direction is not None and direction.lower() not in ("sent", "received"):
-        raise typer.BadParameter("sent or received", param_hint="--direction")
-    params: list[tuple[str, str]] = [("limit", str(max(1, min(limit, 1000))))]
-    if direction is not None:
-        params.append(("direction", direction.lower()))
-    if session is not None:
-        params.append(("session", session.strip()))
-    params += [("state", s.upper()) for s in state or []]
-    data = connect(node, admin_token, admin_token_file).call(
-        "GET", f"/chargingprofiles?{urlencode(params)}"
-    )
-    print_json(data) if json_ else print_requests(data)
+    extra = [("session", session.strip())] if session is not None else []
+    api = connect(node, admin_token, admin_token_file)
+    view.list_requests(VIEW, api, direction, state, limit, json_, extra)
 
 
 @app.command("show", cls=Command)
@@ -293,6 +215,4 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """One charging profile request: its answer, result and documents."""
-    path = f"/chargingprofiles/requests/{quote(request_id.strip(), safe='')}"
-    data = connect(node, admin_token, admin_token_file).call("GET", path)
-    print_json(data) if json_ else print_request(data)
+    view.show_request(VIEW, connect(node, admin_token, admin_token_file), request_id, json_)

@@ -7,22 +7,18 @@ the URL).
 
 An OCPI error status, or an answer that is not a ChargingProfileResponse, is no answer
 to the request: ``PartnerRefused`` / ``PartnerUnreachable``, naming what went wrong for
-the operator.
+the operator (``receiver_call.py``, shared with Commands).
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from evroam.core.backend import ProfileRequestType
 from evroam.core.callbacks import Reply
-from evroam.core.errors import InvalidInput, PartnerRefused, PartnerUnreachable
 from evroam.core.objects import Document
-from evroam.core.types import InterfaceRole, ModuleId, Partner
-from evroam.ocpi.common.client import OcpiClient, PartnerError
-from evroam.ocpi.common.functional import FROM_CC, FROM_PID, TO_CC, TO_PID
+from evroam.core.types import ModuleId, Partner
+from evroam.ocpi.common.client import OcpiClient
 from evroam.ocpi.v2_2_1.chargingprofiles.convert import reply_from
-from evroam.ocpi.v2_2_1.meta import TOKEN_BASE64
+from evroam.ocpi.v2_2_1.receiver_call import call_receiver
 
 METHODS = {
     ProfileRequestType.GET_ACTIVE: "GET",
@@ -44,37 +40,19 @@ class ChargingProfilesClient:
         sender: tuple[str, str],
         receiver: tuple[str, str],
     ) -> Reply:
-        endpoint = partner.endpoint(ModuleId.CHARGING_PROFILES.value, InterfaceRole.RECEIVER)
-        if endpoint is None or not partner.token_out:
-            raise PartnerUnreachable(f"partner {partner.label} offers no chargingprofiles Receiver")
-        url = endpoint.url.rstrip("/") + "/" + quote(session_id, safe="")
-        method = METHODS[request_type]
-        routing = {FROM_CC: sender[0], FROM_PID: sender[1], TO_CC: receiver[0], TO_PID: receiver[1]}
-        params: dict[str, str] | None = None
-        json_body: Document | None = None
-        if request_type == ProfileRequestType.SET:
-            json_body = body
-        else:
-            params = {k: str(v) for k, v in body.items()}
-        try:
-            answer = await ocpi.request(
-                method,
-                url,
-                partner.token_out,
-                partner=partner.label,
-                json_body=json_body,
-                params=params,
-                routing=routing,
-                encode=TOKEN_BASE64,
-            )
-        except PartnerError as exc:
-            if exc.ocpi_status is not None:
-                raise PartnerRefused(str(exc)) from None
-            raise PartnerUnreachable(str(exc)) from None
-        try:
-            return reply_from(answer.data, answer.status_code)
-        except InvalidInput as exc:
-            raise PartnerUnreachable(f"{method} {url}: {exc}") from None
+        in_body = request_type == ProfileRequestType.SET
+        return await call_receiver(
+            ocpi,
+            partner,
+            ModuleId.CHARGING_PROFILES,
+            METHODS[request_type],
+            session_id,
+            sender,
+            receiver,
+            reply_from,
+            json_body=body if in_body else None,
+            params=None if in_body else {k: str(v) for k, v in body.items()},
+        )
 
 
 class OcpiChargingProfilesApi:
