@@ -83,65 +83,59 @@ def party_of(label: str) -> tuple[str, str]:
     return (cc, pid)
 
 
-@dataclass(slots=True)
-class ReceivedRequest:
-    """A request a partner sent the node (as CPO) and the node accepted.
-
-    ``party``: the node's party it was addressed to; ``requester``: the partner's party
-    that sent it, the only one the result goes to. ``body``: the request as received
-    (canonical, ``response_url`` included). ``result_body``: what was (or is to be)
-    POSTed to ``response_url``.
-    """
+@dataclass(slots=True, kw_only=True)
+class KeptRequest:
+    """What a kept request is on either side: ``party`` is always the CPO's,
+    ``body`` the request (``response_url`` included), ``result``/``result_body`` what
+    was (or is to be) POSTed to ``response_url``. Built by keyword only, so each side
+    adds its own fields without an order to keep."""
 
     id: str
     kind: RequestKind
     type: str
     partner_id: int | None
     party: str
-    requester: str
     body: Document
     response_url: str
-    state: ReceivedState
-    timeout_at: datetime
     created_at: datetime
     session_id: str | None = None
     result: str | None = None
-    message: str | None = None
     result_body: Document | None = None
     result_at: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class ReceivedRequest(KeptRequest):
+    """A request a partner sent the node (as CPO) and the node accepted.
+
+    ``party``: the node's party it was addressed to; ``requester``: the partner's party
+    that sent it, the only one the result goes to. ``message``: the result's text.
+    """
+
+    requester: str
+    state: ReceivedState
+    timeout_at: datetime
+    message: str | None = None
     late_result: str | None = None
     late_result_at: datetime | None = None
 
 
-@dataclass(slots=True)
-class SentRequest:
+@dataclass(slots=True, kw_only=True)
+class SentRequest(KeptRequest):
     """A request the node (as eMSP) sent to a partner (a CPO).
 
     ``party``: the partner's party addressed; ``sender``: the node's party that sent it.
-    ``body``: what was sent (``response_url`` included). ``response``/``timeout``: the
-    partner's answer at once; ``result``/``result_body``: what it POSTed later.
-    ``expires_at``: when the node stops waiting for the result.
+    ``response``/``timeout``: the partner's answer at once; ``result``/``result_body``:
+    what it POSTed later. ``expires_at``: when the node stops waiting for the result.
     """
 
-    id: str
-    kind: RequestKind
-    type: str
-    partner_id: int | None
-    party: str
     sender: str
-    body: Document
-    response_url: str
     state: SentState
-    created_at: datetime
     expires_at: datetime
-    session_id: str | None = None
     response: str | None = None
     timeout: int | None = None
     response_message: str | None = None
     responded_at: datetime | None = None
-    result: str | None = None
-    result_body: Document | None = None
-    result_at: datetime | None = None
     error: str | None = None
 
 

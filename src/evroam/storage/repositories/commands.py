@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
-from typing import Any, cast
+from enum import StrEnum
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evroam.core.callbacks import (
     AWAITING_RESULT,
+    KeptRequest,
     ReceivedRequest,
     ReceivedState,
     RequestKind,
@@ -35,6 +38,12 @@ _RECEIVED = cast(Table, ReceivedRequestRow.__table__)
 _R = _RECEIVED.c
 _SENT = cast(Table, SentRequestRow.__table__)
 _S = _SENT.c
+
+K = TypeVar("K", ReceivedRequest, SentRequest)
+
+#: Fields kept as JSON text, and texts cut to their column's length.
+_DOCUMENTS = frozenset({"body", "result_body"})
+_TEXTS = frozenset({"message", "response_message", "error"})
 
 
 def _dump(doc: Document | None) -> str | None:
@@ -56,52 +65,56 @@ def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _received(r: Any) -> ReceivedRequest:
-    return ReceivedRequest(
-        id=r.id,
-        kind=RequestKind(r.kind),
-        type=r.type,
-        partner_id=r.partner_id,
-        party=r.party,
-        requester=r.requester,
-        body=_load(r.body) or {},
-        response_url=r.response_url,
-        state=ReceivedState(r.state),
-        timeout_at=r.timeout_at,
-        created_at=r.created_at,
-        session_id=r.session_id,
-        result=r.result,
-        message=r.message,
-        result_body=_load(r.result_body),
-        result_at=r.result_at,
-        late_result=r.late_result,
-        late_result_at=r.late_result_at,
-    )
+def _values(request: KeptRequest) -> dict[str, Any]:
+    """A request's row: one column per field (the tables are built that way)."""
+    out: dict[str, Any] = {}
+    for f in fields(request):
+        value = getattr(request, f.name)
+        if f.name in _DOCUMENTS:
+            value = _dump(value)
+        elif f.name in _TEXTS:
+            value = _cut(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        out[f.name] = value
+    return out
 
 
-def _sent(r: Any) -> SentRequest:
-    return SentRequest(
-        id=r.id,
-        kind=RequestKind(r.kind),
-        type=r.type,
-        partner_id=r.partner_id,
-        party=r.party,
-        sender=r.sender,
-        body=_load(r.body) or {},
-        response_url=r.response_url,
-        state=SentState(r.state),
-        created_at=r.created_at,
-        expires_at=r.expires_at,
-        session_id=r.session_id,
-        response=r.response,
-        timeout=r.timeout,
-        response_message=r.response_message,
-        responded_at=r.responded_at,
-        result=r.result,
-        result_body=_load(r.result_body),
-        result_at=r.result_at,
-        error=r.error,
-    )
+def _request(cls: type[K], states: type[StrEnum], row: Any) -> K:
+    values = {f.name: getattr(row, f.name) for f in fields(cls)}
+    values["kind"] = RequestKind(row.kind)
+    values["state"] = states(row.state)
+    values["body"] = _load(row.body) or {}
+    values["result_body"] = _load(row.result_body)
+    return cls(**values)
+
+
+def _received(row: Any) -> ReceivedRequest:
+    return _request(ReceivedRequest, ReceivedState, row)
+
+
+def _sent(row: Any) -> SentRequest:
+    return _request(SentRequest, SentState, row)
+
+
+async def _search(
+    s: AsyncSession,
+    table: Table,
+    kind: RequestKind | None,
+    states: Sequence[StrEnum],
+    session_id: str | None,
+    limit: int,
+) -> Sequence[Any]:
+    """Rows of ``table`` newest first: of ``kind``, in ``states``, of ``session_id``."""
+    c = table.c
+    query = select(table)
+    if kind is not None:
+        query = query.where(c.kind == kind.value)
+    if states:
+        query = query.where(c.state.in_([s.value for s in states]))
+    if session_id is not None:
+        query = query.where(c.session_id == session_id)
+    return (await s.execute(query.order_by(c.created_at.desc(), c.id).limit(limit))).all()
 
 
 class SqlReceivedRequestRepository:
@@ -111,26 +124,7 @@ class SqlReceivedRequestRepository:
         self._s = session
 
     async def add(self, request: ReceivedRequest) -> None:
-        await self._s.execute(
-            _RECEIVED.insert().values(
-                id=request.id,
-                kind=request.kind.value,
-                type=request.type,
-                partner_id=request.partner_id,
-                party=request.party,
-                requester=request.requester,
-                session_id=request.session_id,
-                body=_dump(request.body),
-                response_url=request.response_url,
-                state=request.state.value,
-                result=request.result,
-                message=_cut(request.message),
-                result_body=_dump(request.result_body),
-                timeout_at=request.timeout_at,
-                created_at=request.created_at,
-                result_at=request.result_at,
-            )
-        )
+        await self._s.execute(_RECEIVED.insert().values(**_values(request)))
 
     async def get(self, request_id: str) -> ReceivedRequest | None:
         row = (await self._s.execute(select(_RECEIVED).where(_R.id == request_id))).first()
@@ -193,14 +187,7 @@ class SqlReceivedRequestRepository:
         limit: int = 100,
     ) -> list[ReceivedRequest]:
         """Newest first."""
-        query = select(_RECEIVED)
-        if kind is not None:
-            query = query.where(_R.kind == kind.value)
-        if states:
-            query = query.where(_R.state.in_([s.value for s in states]))
-        if session_id is not None:
-            query = query.where(_R.session_id == session_id)
-        rows = await self._s.execute(query.order_by(_R.created_at.desc(), _R.id).limit(limit))
+        rows = await _search(self._s, _RECEIVED, kind, states, session_id, limit)
         return [_received(r) for r in rows]
 
 
@@ -211,22 +198,7 @@ class SqlSentRequestRepository:
         self._s = session
 
     async def add(self, request: SentRequest) -> None:
-        await self._s.execute(
-            _SENT.insert().values(
-                id=request.id,
-                kind=request.kind.value,
-                type=request.type,
-                partner_id=request.partner_id,
-                party=request.party,
-                sender=request.sender,
-                session_id=request.session_id,
-                body=_dump(request.body),
-                response_url=request.response_url,
-                state=request.state.value,
-                created_at=request.created_at,
-                expires_at=request.expires_at,
-            )
-        )
+        await self._s.execute(_SENT.insert().values(**_values(request)))
 
     async def get(self, request_id: str) -> SentRequest | None:
         row = (await self._s.execute(select(_SENT).where(_S.id == request_id))).first()
@@ -322,12 +294,5 @@ class SqlSentRequestRepository:
         limit: int = 100,
     ) -> list[SentRequest]:
         """Newest first."""
-        query = select(_SENT)
-        if kind is not None:
-            query = query.where(_S.kind == kind.value)
-        if states:
-            query = query.where(_S.state.in_([s.value for s in states]))
-        if session_id is not None:
-            query = query.where(_S.session_id == session_id)
-        rows = await self._s.execute(query.order_by(_S.created_at.desc(), _S.id).limit(limit))
+        rows = await _search(self._s, _SENT, kind, states, session_id, limit)
         return [_sent(r) for r in rows]

@@ -21,7 +21,28 @@ from sqlalchemy.orm import Mapped, mapped_column
 from evroam.storage.tables import Base, UtcDateTime
 
 
-class ReceivedRequestRow(Base):
+class _KeptRequestColumns:
+    """The columns both tables have, one per field of ``core.callbacks.KeptRequest``
+    (the repository maps fields to columns by name)."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(32))
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner.id", ondelete="SET NULL"), nullable=True
+    )
+    party: Mapped[str] = mapped_column(String(6))
+    session_id: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    response_url: Mapped[str] = mapped_column(String(512))
+    state: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ReceivedRequestRow(_KeptRequestColumns, Base):
     __tablename__ = "received_request"
     __table_args__ = (
         # The watchdog: requests still waiting, by when they time out.
@@ -32,29 +53,14 @@ class ReceivedRequestRow(Base):
         Index("ix_received_request_session", "session_id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    type: Mapped[str] = mapped_column(String(32))
-    partner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("partner.id", ondelete="SET NULL"), nullable=True
-    )
-    party: Mapped[str] = mapped_column(String(6))
     requester: Mapped[str] = mapped_column(String(6))
-    session_id: Mapped[str | None] = mapped_column(String(48), nullable=True)
-    body: Mapped[str] = mapped_column(Text)
-    response_url: Mapped[str] = mapped_column(String(512))
-    state: Mapped[str] = mapped_column(String(16))
-    result: Mapped[str | None] = mapped_column(String(32), nullable=True)
     message: Mapped[str | None] = mapped_column(String(1000), nullable=True)
-    result_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     late_result: Mapped[str | None] = mapped_column(String(32), nullable=True)
     timeout_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     late_result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class SentRequestRow(Base):
+class SentRequestRow(_KeptRequestColumns, Base):
     __tablename__ = "sent_request"
     __table_args__ = (
         # The expiry: requests still waiting for a result, by when they expire.
@@ -62,25 +68,10 @@ class SentRequestRow(Base):
         Index("ix_sent_request_created_at", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    type: Mapped[str] = mapped_column(String(32))
-    partner_id: Mapped[int | None] = mapped_column(
-        ForeignKey("partner.id", ondelete="SET NULL"), nullable=True
-    )
-    party: Mapped[str] = mapped_column(String(6))
     sender: Mapped[str] = mapped_column(String(6))
-    session_id: Mapped[str | None] = mapped_column(String(48), nullable=True)
-    body: Mapped[str] = mapped_column(Text)
-    response_url: Mapped[str] = mapped_column(String(512))
-    state: Mapped[str] = mapped_column(String(16))
     response: Mapped[str | None] = mapped_column(String(32), nullable=True)
     timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_message: Mapped[str | None] = mapped_column(String(1000), nullable=True)
-    result: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    result_body: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    result_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
