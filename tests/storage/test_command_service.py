@@ -17,10 +17,8 @@ import pytest
 
 from evroam.core.backend import (
     BackendError,
-    ChargerCommand,
     CommandResultType,
     CommandType,
-    ProfileRequest,
 )
 from evroam.core.callbacks import (
     ReceivedRequest,
@@ -34,56 +32,26 @@ from evroam.core.errors import PartnerUnreachable
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.push import OutboxEntry
 from evroam.core.types import (
-    BusinessDetails,
     Endpoint,
     InterfaceRole,
     ModuleId,
     Partner,
-    Party,
     Role,
 )
-from evroam.push.outbox import Outbox
 from evroam.services.callbacks import Callbacks
 from evroam.services.commands import CommandsService
-from evroam.services.context import PartnerContext
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from tests.storage.factories import NOW, make_partner, party
+from tests.storage.requests_support import (
+    EMSP_URL,
+    NODE_SENDER,
+    Clock,
+    FakeBackend,
+    node_context,
+    outbox_entries,
+)
 
-CPO = Party("NL", "CPO", Role.CPO, BusinessDetails("cpo"))
-EMSP = Party("DE", "MSP", Role.EMSP, BusinessDetails("emsp"))
-EMSP_URL = "https://emsp.example.com"
 RESPONSE = f"{EMSP_URL}/ocpi/2.2.1/sender/commands/START_SESSION/r-1"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class FakeBackend:
-    """Records what it is handed; raises ``refuse`` when set."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.commands: list[ChargerCommand] = []
-        self.refuse: BaseException | None = None
-
-    async def start(self, reports: Any) -> None: ...
-    async def close(self) -> None: ...
-
-    async def handle_command(self, command: ChargerCommand) -> None:
-        if self.refuse is not None:
-            raise self.refuse
-        self.commands.append(command)
-
-    async def handle_profile(self, request: ProfileRequest) -> None: ...
 
 
 class FakeApi:
@@ -118,27 +86,18 @@ class Rig:
         self.clock = Clock()
         self.backend = FakeBackend()
         self.api = FakeApi()
-        self.ctx = PartnerContext(
-            uow=uow,
-            api=None,  # type: ignore[arg-type]
-            own_parties=(CPO, EMSP),
-            versions_url="https://node.example.com/ocpi/versions",
-            supported_versions=("2.2.1",),
-            clock=self.clock,
-            outbox=Outbox(clock=self.clock),
-        )
+        self.ctx = node_context(uow, self.clock)
         self.service = CommandsService(
             self.ctx,
             timeout=30,
             expire_after=60,
-            response_base="https://node.example.com/ocpi/2.2.1/sender/commands",
+            response_base=f"{NODE_SENDER}/commands",
             api=self.api,
             backend=self.backend,
         )
 
     async def entries(self) -> list[OutboxEntry]:
-        async with self.uow(read_only=True) as u:
-            return await u.outbox.entries(module=ModuleId.COMMANDS, limit=1000)
+        return await outbox_entries(self.uow, ModuleId.COMMANDS)
 
     async def state(self, request_id: str) -> Any:
         async with self.uow(read_only=True) as u:

@@ -10,15 +10,12 @@ profile on with that partner."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from evroam.core.backend import (
-    ChargerCommand,
     ChargingProfileResultType,
-    ProfileRequest,
     ProfileRequestType,
 )
 from evroam.core.callbacks import ReceivedState, Reply, SentState, UnknownRequest
@@ -26,25 +23,26 @@ from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.push import OutboxEntry, PushMethod
 from evroam.core.types import (
-    BusinessDetails,
     Endpoint,
     InterfaceRole,
     ModuleId,
     Partner,
-    Party,
     Role,
 )
 from evroam.ocpi.v2_2_1.chargingprofiles import convert
-from evroam.push.outbox import Outbox
 from evroam.services.backend_reports import UnknownReportObject
 from evroam.services.chargingprofiles import ChargingProfilesService, ProfileValidators
-from evroam.services.context import PartnerContext
 from evroam.storage.uow import SqlUnitOfWorkFactory
 from tests.storage.factories import NOW, make_partner, party
+from tests.storage.requests_support import (
+    EMSP_URL,
+    NODE_SENDER,
+    Clock,
+    FakeBackend,
+    node_context,
+    outbox_entries,
+)
 
-CPO = Party("NL", "CPO", Role.CPO, BusinessDetails("cpo"))
-EMSP = Party("DE", "MSP", Role.EMSP, BusinessDetails("emsp"))
-EMSP_URL = "https://emsp.example.com"
 OTHER_URL = "https://other.example.com"
 PROFILE: Document = {
     "charging_rate_unit": "W",
@@ -55,31 +53,6 @@ ACTIVE: Document = {"start_date_time": "2026-01-02T03:04:05Z", "charging_profile
 
 def response_url(n: int, base: str = EMSP_URL) -> str:
     return f"{base}/ocpi/2.2.1/sender/chargingprofiles/SET/r-{n}"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class FakeBackend:
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.requests: list[ProfileRequest] = []
-
-    async def start(self, reports: Any) -> None: ...
-    async def close(self) -> None: ...
-    async def handle_command(self, command: ChargerCommand) -> None: ...
-
-    async def handle_profile(self, request: ProfileRequest) -> None:
-        self.requests.append(request)
 
 
 class FakeApi:
@@ -120,28 +93,19 @@ class Rig:
         self.clock = Clock()
         self.backend = FakeBackend()
         self.api = FakeApi()
-        self.ctx = PartnerContext(
-            uow=uow,
-            api=None,  # type: ignore[arg-type]
-            own_parties=(CPO, EMSP),
-            versions_url="https://node.example.com/ocpi/versions",
-            supported_versions=("2.2.1",),
-            clock=self.clock,
-            outbox=Outbox(clock=self.clock),
-        )
+        self.ctx = node_context(uow, self.clock)
         self.service = ChargingProfilesService(
             self.ctx,
             ProfileValidators(convert.parse_active, convert.result_document),
             timeout=30,
             expire_after=60,
-            response_base="https://node.example.com/ocpi/2.2.1/sender/chargingprofiles",
+            response_base=f"{NODE_SENDER}/chargingprofiles",
             api=self.api,
             backend=self.backend,
         )
 
     async def entries(self) -> list[OutboxEntry]:
-        async with self.uow(read_only=True) as u:
-            return await u.outbox.entries(module=ModuleId.CHARGING_PROFILES, limit=1000)
+        return await outbox_entries(self.uow, ModuleId.CHARGING_PROFILES)
 
     async def received(self) -> list[Any]:
         async with self.uow(read_only=True) as u:
