@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,17 +28,18 @@ from typer.testing import CliRunner
 
 from evroam.cli.main import app as cli_app
 from tests.integration.fake_partner import token_out
-from tests.support import NodeProcess, PgDatabases, pg_unavailable_reason
+from tests.integration.requests_support import (
+    ROUTE,
+    cpo_node,
+    database_urls,
+    emsp_node,
+    running,
+)
+from tests.support import NodeProcess, PgDatabases
 
 TIMEOUT_S = 5
 RECEIVER = "/ocpi/2.2.1/receiver/chargingprofiles"
 SENDER = "/ocpi/2.2.1/sender/chargingprofiles"
-ROUTE = {
-    "OCPI-from-country-code": "DE",
-    "OCPI-from-party-id": "MSP",
-    "OCPI-to-country-code": "NL",
-    "OCPI-to-party-id": "CPO",
-}
 PROFILE: dict[str, Any] = {
     "charging_rate_unit": "W",
     "charging_profile_period": [{"start_period": 0, "limit": 7400}],
@@ -104,37 +104,18 @@ def nodes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Nodes]:
     workdir = tmp_path_factory.mktemp("chargingprofiles")
-    if request.param == "postgres":
-        if pg_databases is None:
-            pytest.skip(pg_unavailable_reason() or "PostgreSQL unavailable")
-        urls = [pg_databases.create() for _ in range(3)]
-    else:
-        urls = [f"sqlite+aiosqlite:///{workdir / f'n{i}.db'}" for i in range(3)]
-    starts: list[Callable[[], NodeProcess]] = [
-        lambda: NodeProcess(urls[0], workdir, country_code="DE", party_id="MSP", roles=("EMSP",)),
-        lambda: NodeProcess(
-            urls[1],
-            workdir,
-            country_code="NL",
-            party_id="CPO",
-            extra_env={"EVROAM_BACKEND__KIND": "simulator"},
-        ),
-        lambda: NodeProcess(
-            urls[2],
-            workdir,
-            country_code="NL",
-            party_id="MUT",
-            extra_env={
-                "EVROAM_BACKEND__KIND": "simulator",
-                "EVROAM_BACKEND__SILENT": "true",
-                "EVROAM_COMMANDS__TIMEOUT": str(TIMEOUT_S),
-            },
-        ),
+    urls = database_urls(request.param, pg_databases, workdir, 3)
+    simulator = {"EVROAM_BACKEND__KIND": "simulator"}
+    silent = simulator | {
+        "EVROAM_BACKEND__SILENT": "true",
+        "EVROAM_COMMANDS__TIMEOUT": str(TIMEOUT_S),
+    }
+    starts = [
+        emsp_node(urls[0], workdir),
+        cpo_node(urls[1], workdir, "CPO", simulator),
+        cpo_node(urls[2], workdir, "MUT", silent),
     ]
-    with ThreadPoolExecutor(3) as pool:
-        started = [f.result() for f in [pool.submit(start) for start in starts]]
-    emsp, cpo, mute = started
-    try:
+    with running(starts) as (emsp, cpo, mute):
         emsp.register_with(cpo)
         emsp.register_with(mute)
         for node, cc, pid, sid, driver in (
@@ -147,9 +128,6 @@ def nodes(
         for path in ("NL/CPO/PRF-S1", "NL/MUT/PRF-M1"):
             until(partial(arrived, emsp, f"/sessions/{path}"), f"session {path} at the eMSP")
         yield Nodes(emsp, cpo, mute)
-    finally:
-        for node in started:
-            node.stop()
 
 
 def request_of(node: NodeProcess, request_id: str, states: set[str], within: float = 20) -> Any:
