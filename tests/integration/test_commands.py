@@ -17,6 +17,7 @@ Command and object ids are the test's own (the nodes are shared).
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -208,6 +209,17 @@ def emsp_session_of(emsp: NodeProcess, token_uid: str, within: float = 20) -> di
         time.sleep(0.1)
 
 
+def emsp_cdr_of(emsp: NodeProcess, session_id: str, within: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while True:
+        page = emsp.api("GET", "/cdrs?party=NL-CPO&own=false&limit=1000", expect=200)["data"]
+        mine = [c for c in page if c.get("session_id") == session_id]
+        if mine:
+            return dict(mine[0])
+        assert time.monotonic() < deadline, "the CDR never reached the eMSP"
+        time.sleep(0.1)
+
+
 def test_every_command_is_accepted_and_its_result_reaches_the_emsp(nodes: Nodes) -> None:
     emsp, cpo = nodes.emsp, nodes.cpo
     started = send(
@@ -236,6 +248,13 @@ def test_every_command_is_accepted_and_its_result_reaches_the_emsp(nodes: Nodes)
     stopped = send(emsp, "STOP_SESSION", {"party": "nl-cpo", "session_id": session["id"]})
     assert stopped["response"] == "ACCEPTED"
     assert until(emsp, stopped["id"], {"RESULT"})["result"] == "ACCEPTED"
+    # The simulator ends the session with a CDR priced from the connector's tariff,
+    # which reaches the eMSP: 0.30 EUR per kWh billed in 1 Wh steps, worked out here.
+    cdr = emsp_cdr_of(emsp, session["id"])
+    billed_wh = math.ceil(round(cdr["total_energy"] * 1000, 6))
+    assert cdr["tariffs"][0]["id"] == TARIFF["id"]
+    assert cdr["total_cost"]["excl_vat"] == pytest.approx(0.3 * billed_wh / 1000, abs=1e-4)
+    assert billed_wh > 0
 
     reservation = f"R-{uuid.uuid4().hex[:8]}"
     reserved = send(

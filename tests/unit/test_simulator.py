@@ -8,6 +8,7 @@ models, and the CDR's total cost against a price worked out by hand from the tar
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -315,6 +316,23 @@ async def test_a_session_runs_from_start_to_a_cdr_priced_from_the_tariff() -> No
     sent += ended.get("charging_periods", [])
     assert sent == cdr["charging_periods"]
     assert sim.running == []
+    await sim.close()
+
+
+@pytest.mark.parametrize("seconds", [0.17, 0.19, 1.3, 7.7])
+async def test_a_cdr_costs_what_its_own_total_energy_says(seconds: float) -> None:
+    """The energy billed is the energy the CDR shows (the meter's 0.1 Wh), never the
+    exact delivery rounded away: with 22 kW for 0.17 s (1.039 Wh) a CDR showed 0.0010
+    kWh and charged two 1 Wh steps."""
+    sim, reports, time = await run()
+    session_id = await started(sim, reports, evse_uid="E1")
+    time.now += timedelta(seconds=seconds)
+    await sim.handle_command(command(CommandType.STOP_SESSION, 2, session_id=session_id))
+    await sim.idle()
+    cdr = reports.of("cdr")[0][1]
+    billed_wh = math.ceil(round(cdr["total_energy"] * 1000, 6))  # 1 Wh steps
+    assert cdr["total_energy_cost"]["excl_vat"] == pytest.approx(0.25 * billed_wh / 1000, abs=1e-4)
+    assert reports.of("session_ended")[0][2]["kwh"] == cdr["total_energy"]
     await sim.close()
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -95,6 +96,8 @@ class _Session:
     last: datetime
     stretches: list[Stretch] = field(default_factory=list)
     periods_sent: int = 0
+    delivered_kwh: Fraction = Fraction(0)  # exact, what the charger delivered
+    metered_kwh: Fraction = Fraction(0)  # what its meter shows (METER_KWH resolution)
     profile: Document | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     task: asyncio.Task[None] | None = None
@@ -484,12 +487,19 @@ class Simulator:
             elapsed = now - session.last
             hours = Fraction(elapsed // timedelta(microseconds=1), 3_600_000_000)
             exact_power = Fraction(Decimal(repr(power)))
+            # Billed is what the meter shows, in the resolution the session and CDR
+            # report: a CDR whose cost cannot be worked out from its own total_energy
+            # (1.04 Wh shown as 0.0010 kWh but billed as 2 Wh steps) fails an audit.
+            session.delivered_kwh += exact_power * hours
+            metered = math.floor(session.delivered_kwh / METER_KWH) * METER_KWH
+            step_kwh = metered - session.metered_kwh
+            session.metered_kwh = metered
             session.stretches.append(
                 Stretch(
                     session.last,
                     now,
                     "CHARGING",
-                    kwh=exact_power * hours,
+                    kwh=step_kwh,
                     power_kw=exact_power,
                     current_a=_current(power, session.connector),
                 )
@@ -680,6 +690,11 @@ def _limited(power_kw: float, profile: Document | None, session: _Session) -> fl
             return power_kw
         return min(power_kw, limit * volts * phases / 1000)
     return min(power_kw, limit / 1000)
+
+
+#: The simulated meter's resolution: 0.1 Wh, the four decimals of kWh a Session's
+#: ``kwh`` and a CDR's ``total_energy`` carry.
+METER_KWH = Fraction(1, 10_000)
 
 
 def _number(value: Any) -> float | int:
