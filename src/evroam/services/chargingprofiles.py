@@ -135,7 +135,7 @@ class ActiveProfile:
     received_at: datetime
 
 
-class ChargingProfilesService(KeptRequests):
+class ChargingProfilesService(KeptRequests[ChargingProfilesApi]):
     """One per node: the CPO side needs ``backend`` (None: NOT_SUPPORTED), the eMSP side
     ``api`` and ``response_base`` (results arrive at ``{response_base}/{type}/{id}``)."""
 
@@ -158,11 +158,11 @@ class ChargingProfilesService(KeptRequests):
             timeout=timeout,
             expire_after=expire_after,
             response_base=response_base,
+            api=api,
             backend=backend,
             callbacks=callbacks,
         )
         self.validators = validators
-        self.api = api
 
     # ================================================================ CPO side
 

@@ -58,8 +58,7 @@ from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey
 from evroam.core.ports import CommandsApi, UnitOfWork
 from evroam.core.types import ModuleId, Partner, Role
-from evroam.services.callbacks import Callbacks, result_body
-from evroam.services.context import PartnerContext
+from evroam.services.callbacks import result_body
 from evroam.services.requests import (
     COMMANDS,
     Checked,
@@ -105,33 +104,11 @@ def _cancels(request_type: str, stored_result: str | None, result: str) -> bool:
     )
 
 
-class CommandsService(KeptRequests):
-    """One per node: the CPO side needs ``backend`` (None: NOT_SUPPORTED), the eMSP side
-    ``api`` and ``response_base`` (the URL under which the node takes results:
-    ``{response_base}/{command}/{id}``)."""
+class CommandsService(KeptRequests[CommandsApi]):
+    """One per node (see :class:`~evroam.services.requests.KeptRequests`); results
+    arrive at ``{response_base}/{command}/{id}``."""
 
     spec = COMMANDS
-
-    def __init__(
-        self,
-        ctx: PartnerContext,
-        *,
-        timeout: int,
-        expire_after: int,
-        response_base: str,
-        api: CommandsApi | None = None,
-        backend: ChargePointBackend | None = None,
-        callbacks: Callbacks | None = None,
-    ) -> None:
-        super().__init__(
-            ctx,
-            timeout=timeout,
-            expire_after=expire_after,
-            response_base=response_base,
-            backend=backend,
-            callbacks=callbacks,
-        )
-        self.api = api
 
     # ================================================================ CPO side
 

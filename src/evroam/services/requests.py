@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from evroam.core.backend import BackendError, ChargePointBackend
@@ -201,9 +201,15 @@ HandOver = Callable[[ChargePointBackend, str, Checked, datetime], Awaitable[None
 Call = Callable[[Partner, Document], Awaitable[Reply]]
 
 
-class KeptRequests:
+#: The kind's outbound calls (the version's client), used by the subclass only.
+Api = TypeVar("Api")
+
+
+class KeptRequests(Generic[Api]):
     """The shared steps of a service whose requests are kept (one subclass per kind,
-    naming its :class:`KindSpec` as ``spec``)."""
+    naming its :class:`KindSpec` as ``spec``). The CPO side needs ``backend`` (None:
+    NOT_SUPPORTED), the eMSP side ``api`` and ``response_base`` (results arrive at
+    ``{response_base}/{type}/{id}``)."""
 
     spec: ClassVar[KindSpec]
 
@@ -214,10 +220,12 @@ class KeptRequests:
         timeout: int,
         expire_after: int,
         response_base: str,
+        api: Api | None = None,
         backend: ChargePointBackend | None = None,
         callbacks: Callbacks | None = None,
     ) -> None:
         self.ctx = ctx
+        self.api = api
         self.timeout = timeout
         self.expire_after = expire_after
         self.response_base = response_base.rstrip("/")

@@ -103,7 +103,7 @@ def sent_response(sent: SentRequest) -> Response:
 
 
 async def list_response(
-    service: KeptRequests,
+    service: KeptRequests[Any],
     direction: str | None,
     state: list[str] | None,
     limit: int,
@@ -130,7 +130,7 @@ async def list_response(
     )
 
 
-async def one_response(service: KeptRequests, request_id: str, unknown: str) -> Response:
+async def one_response(service: KeptRequests[Any], request_id: str, unknown: str) -> Response:
     """One request of the service's kind, with its documents; 404 ``unknown`` if none."""
     found = await service.get(request_id)
     if found is None:
