@@ -20,8 +20,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +29,19 @@ from typer.testing import CliRunner
 
 from evroam.cli.main import app as cli_app
 from tests.integration.fake_partner import token_out
+from tests.integration.requests_support import (
+    ROUTE,
+    cpo_node,
+    database_urls,
+    emsp_node,
+    running,
+)
 from tests.integration.test_push_delivery import Arrived, Receiver
-from tests.support import NodeProcess, PgDatabases, pg_unavailable_reason
+from tests.support import NodeProcess, PgDatabases
 
 SECRET = "backend-secret-0123456789"
 TIMEOUT_S = 5
 RECEIVER = "/ocpi/2.2.1/receiver/commands"
-ROUTE = {
-    "OCPI-from-country-code": "DE",
-    "OCPI-from-party-id": "MSP",
-    "OCPI-to-country-code": "NL",
-    "OCPI-to-party-id": "CPO",
-}
 
 TARIFF: dict[str, Any] = {
     "country_code": "NL",
@@ -122,61 +122,37 @@ def nodes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Nodes]:
     workdir = tmp_path_factory.mktemp("commands")
-    if request.param == "postgres":
-        if pg_databases is None:
-            pytest.skip(pg_unavailable_reason() or "PostgreSQL unavailable")
-        urls = [pg_databases.create() for _ in range(3)]
-    else:
-        urls = [f"sqlite+aiosqlite:///{workdir / f'n{i}.db'}" for i in range(3)]
+    urls = database_urls(request.param, pg_databases, workdir, 3)
 
     def webhook_answer(arrived: Arrived) -> tuple[int, str] | None:
         body = arrived.body or {}
         return (501, "{}") if body.get("type") == "UNLOCK_CONNECTOR" else None
 
     hook = Receiver(answer=webhook_answer).start()
-    starts: list[Callable[[], NodeProcess]] = [
-        lambda: NodeProcess(urls[0], workdir, country_code="DE", party_id="MSP", roles=("EMSP",)),
-        lambda: NodeProcess(
-            urls[1],
-            workdir,
-            country_code="NL",
-            party_id="CPO",
-            extra_env={
-                "EVROAM_BACKEND__KIND": "simulator",
-                "EVROAM_BACKEND__STEP_SECONDS": "0.2",
-            },
-        ),
-        lambda: NodeProcess(
-            urls[2],
-            workdir,
-            country_code="NL",
-            party_id="SLO",
-            extra_env={
-                "EVROAM_BACKEND__KIND": "webhook",
-                "EVROAM_BACKEND__URL": f"http://127.0.0.1:{hook.port}/backend",
-                "EVROAM_BACKEND__SECRET": SECRET,
-                "EVROAM_COMMANDS__TIMEOUT": str(TIMEOUT_S),
-            },
-        ),
+    simulator = {"EVROAM_BACKEND__KIND": "simulator", "EVROAM_BACKEND__STEP_SECONDS": "0.2"}
+    webhook = {
+        "EVROAM_BACKEND__KIND": "webhook",
+        "EVROAM_BACKEND__URL": f"http://127.0.0.1:{hook.port}/backend",
+        "EVROAM_BACKEND__SECRET": SECRET,
+        "EVROAM_COMMANDS__TIMEOUT": str(TIMEOUT_S),
+    }
+    starts = [
+        emsp_node(urls[0], workdir),
+        cpo_node(urls[1], workdir, "CPO", simulator),
+        cpo_node(urls[2], workdir, "SLO", webhook),
     ]
-    with ThreadPoolExecutor(3) as pool:
-        futures = [pool.submit(start) for start in starts]
-        started = [f.result() for f in futures]
-    emsp, cpo, slow = started
     try:
-        emsp.register_with(cpo)
-        emsp.register_with(slow)
-        assert cpo.api("PUT", "/tariffs/NL/CPO/CMD-T1", TARIFF)["status_code"] == 1000
-        for node, cc, pid in ((cpo, "NL", "CPO"), (slow, "NL", "SLO")):
-            doc = location(cc, pid, "CMD-LOC", "E1", "E2", "E3")
-            assert node.api("PUT", f"/locations/{cc}/{pid}/CMD-LOC", doc)["status_code"] == 1000
-        assert (
-            emsp.api("PUT", "/tokens/DE/MSP/CMD-APP1?type=APP_USER", token())["status_code"] == 1000
-        )
-        yield Nodes(emsp, cpo, slow, hook)
+        with running(starts) as (emsp, cpo, slow):
+            emsp.register_with(cpo)
+            emsp.register_with(slow)
+            assert cpo.api("PUT", "/tariffs/NL/CPO/CMD-T1", TARIFF)["status_code"] == 1000
+            for node, cc, pid in ((cpo, "NL", "CPO"), (slow, "NL", "SLO")):
+                doc = location(cc, pid, "CMD-LOC", "E1", "E2", "E3")
+                assert node.api("PUT", f"/locations/{cc}/{pid}/CMD-LOC", doc)["status_code"] == 1000
+            put = emsp.api("PUT", "/tokens/DE/MSP/CMD-APP1?type=APP_USER", token())
+            assert put["status_code"] == 1000
+            yield Nodes(emsp, cpo, slow, hook)
     finally:
-        for node in started:
-            node.stop()
         hook.stop()
 
 
