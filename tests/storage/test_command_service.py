@@ -31,13 +31,7 @@ from evroam.core.callbacks import (
 from evroam.core.errors import PartnerUnreachable
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.push import OutboxEntry
-from evroam.core.types import (
-    Endpoint,
-    InterfaceRole,
-    ModuleId,
-    Partner,
-    Role,
-)
+from evroam.core.types import Endpoint, InterfaceRole, ModuleId, Partner, Role
 from evroam.services.callbacks import Callbacks
 from evroam.services.commands import CommandsService
 from evroam.storage.uow import SqlUnitOfWorkFactory

@@ -22,13 +22,7 @@ from evroam.core.callbacks import ReceivedState, Reply, SentState, UnknownReques
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.push import OutboxEntry, PushMethod
-from evroam.core.types import (
-    Endpoint,
-    InterfaceRole,
-    ModuleId,
-    Partner,
-    Role,
-)
+from evroam.core.types import Endpoint, InterfaceRole, ModuleId, Partner, Role
 from evroam.ocpi.v2_2_1.chargingprofiles import convert
 from evroam.services.backend_reports import UnknownReportObject
 from evroam.services.chargingprofiles import ChargingProfilesService, ProfileValidators
