@@ -28,7 +28,7 @@ from evroam.core.callbacks import (
     SentState,
     UnknownRequest,
 )
-from evroam.core.errors import PartnerUnreachable
+from evroam.core.errors import InvalidInput, PartnerUnreachable
 from evroam.core.objects import Document, ObjectKey, StoredObject
 from evroam.core.push import OutboxEntry
 from evroam.core.types import Endpoint, InterfaceRole, ModuleId, Partner, Role
@@ -235,6 +235,30 @@ async def test_a_cancelled_reservation_is_one_more_result(rig: Rig) -> None:
     await rig.service.report_result(command_id, CommandResultType.CANCELED_RESERVATION)
     results = [json.loads(e.body or "")["result"] for e in await rig.entries()]
     assert results == ["ACCEPTED", "CANCELED_RESERVATION"]
+
+
+async def test_a_partner_without_an_emsp_role_may_send_no_command(
+    rig: Rig, uow: SqlUnitOfWorkFactory
+) -> None:
+    async with uow() as u:
+        cpo = await u.partners.add(
+            make_partner(
+                versions_url=f"{EMSP_URL}/ocpi/versions",
+                roles=[party("BE", "CPX", Role.CPO)],
+                endpoints=[Endpoint("credentials", InterfaceRole.SENDER, f"{EMSP_URL}/cred")],
+            )
+        )
+        await u.commit()
+    body = {
+        "response_url": RESPONSE,
+        "token": {"country_code": "BE", "party_id": "CPX", "uid": "U1", "type": "RFID"},
+        "location_id": "LOC1",
+    }
+    with pytest.raises(InvalidInput, match="EMSP"):
+        await rig.service.receive(cpo, CommandType.START_SESSION, body)
+    assert rig.backend.commands == []
+    async with uow(read_only=True) as u:
+        assert await u.received_requests.search(kind=RequestKind.COMMAND) == []
 
 
 async def test_response_url_of_another_origin_is_refused_before_anything(rig: Rig) -> None:

@@ -10,6 +10,9 @@ partner a result is taken from):
 
 CPO side, :meth:`KeptRequests._receive`:
 
+0. The caller must hold a role that sends the kind (an eMSP or a hub for commands; an
+   eMSP, SCSP or hub for charging profiles): a CPO partner cannot start sessions at
+   another CPO's chargers with a token it made up. 2001, nothing stored.
 1. ``response_url`` must be an http(s) URL on a host and port the calling partner
    registered (:func:`check_response_url`): the node will POST there later and must
    never be made to call an address the partner did not register. 2001, nothing stored.
@@ -135,14 +138,20 @@ class KindSpec:
     kind: RequestKind
     noun: str
     plural: str
+    senders: frozenset[Role]  # the roles that may send it (OCPI 2.2.1 §5.8 role table)
 
     @property
     def module(self) -> ModuleId:
         return MODULES[self.kind]
 
 
-COMMANDS = KindSpec(RequestKind.COMMAND, "command", "commands")
-PROFILES = KindSpec(RequestKind.PROFILE, "charging profile request", "charging profiles")
+COMMANDS = KindSpec(RequestKind.COMMAND, "command", "commands", frozenset({Role.EMSP, Role.HUB}))
+PROFILES = KindSpec(
+    RequestKind.PROFILE,
+    "charging profile request",
+    "charging profiles",
+    frozenset({Role.EMSP, Role.SCSP, Role.HUB}),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +261,9 @@ class KeptRequests(Generic[Api]):
     ) -> Reply:
         """Steps 1-5 of the module docstring for a partner's request (``body``: the
         canonical request, ``response_url`` included)."""
+        if not any(p.role in self.spec.senders for p in partner.roles):
+            roles = "/".join(sorted(r.value for r in self.spec.senders))
+            raise InvalidInput(f"{self.spec.plural} are sent by a {roles}; you hold none of these")
         check_response_url(partner, str(body.get("response_url", "")))
         if self.backend is None:
             return Reply(NOT_SUPPORTED, 0, "this CPO runs no charge points")
