@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, Self
 
-from evroam.core.backend import CommandType
+from evroam.core.backend import CommandType, ProfileRequestType
 from evroam.core.callbacks import (
     ReceivedRequest,
     ReceivedState,
@@ -436,6 +436,22 @@ class PartnerApi(Protocol):
         the caller. An invalid item is reported in its page, never raised; a partner
         that offers no such Sender raises ``MissingEndpoints``."""
         ...
+
+
+class ChargingProfilesApi(Protocol):
+    """The outbound calls of the eMSP side (the version's client):
+    GET/PUT/DELETE ``{url}/{session_id}`` on the CPO's Receiver, its answer as a
+    :class:`Reply` (DomainError when there was no usable answer)."""
+
+    async def send(
+        self,
+        partner: Partner,
+        request_type: ProfileRequestType,
+        session_id: str,
+        body: Document,
+        sender: tuple[str, str],
+        receiver: tuple[str, str],
+    ) -> Reply: ...
 
 
 class CommandsApi(Protocol):

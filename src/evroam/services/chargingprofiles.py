@@ -60,7 +60,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from evroam.core.backend import (
     ChargePointBackend,
@@ -80,7 +79,7 @@ from evroam.core.callbacks import (
 )
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, StoredObject
-from evroam.core.ports import UnitOfWork
+from evroam.core.ports import ChargingProfilesApi, UnitOfWork
 from evroam.core.push import PushChange, PushMethod
 from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.backend_reports import UnknownReportObject
@@ -96,22 +95,6 @@ TIMEOUT_RESULT = ChargingProfileResultType.UNKNOWN
 SETTERS_SCAN = 1000
 
 Validator = Callable[[Document], Document]
-
-
-class ChargingProfilesApi(Protocol):
-    """The outbound calls of the eMSP side (``ocpi/v2_2_1/chargingprofiles/client.py``):
-    GET/PUT/DELETE ``{url}/{session_id}`` on the CPO's Receiver, its answer as a
-    :class:`Reply` (DomainError when there was no usable answer)."""
-
-    async def send(
-        self,
-        partner: Partner,
-        request_type: ProfileRequestType,
-        session_id: str,
-        body: Document,
-        sender: tuple[str, str],
-        receiver: tuple[str, str],
-    ) -> Reply: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ class ChargingProfilesClient:
 
 
 class OcpiChargingProfilesApi:
-    """``ChargingProfilesApi`` (``services/chargingprofiles.py``) over the node's OCPI
+    """``ChargingProfilesApi`` (``core/ports.py``) over the node's OCPI
     client."""
 
     def __init__(self, ocpi: OcpiClient, client: ChargingProfilesClient | None = None) -> None:
