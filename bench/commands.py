@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -56,34 +55,8 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 def start_node(
     db_url: str, workdir: Path, cc: str, pid: str, role: str, env: dict[str, str]
 ) -> Server:
-    """As ``common.start_node`` (warning level, no access log), with ``env`` added (the
-    CPO's backend settings)."""
-    port = common.free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "evroam",
-        "serve",
-        "--db",
-        db_url,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--admin-token",
-        ADMIN_TOKEN,
-        "--country-code",
-        cc,
-        "--party-id",
-        pid,
-        "--role",
-        role,
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    env = common.clean_env(**env)
-    return Server(f"{cc}-{pid}", args, port, workdir, env, 401, "/ocpi/versions", f"{cc}{pid}")
+    """``common.start_node`` with ``env`` (the CPO's backend settings)."""
+    return common.start_node(db_url, workdir, cc, pid, role, f"{cc}-{pid}", f"{cc}{pid}", env)
 
 
 def location(n: int) -> dict[str, Any]:

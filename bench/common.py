@@ -115,10 +115,11 @@ def start_node(
     role: str,
     name: str = "evroam",
     log_name: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Server:
     """``python -m evroam serve`` (operator API on ``ADMIN_TOKEN``), ready when
     ``/ocpi/versions`` answers 401; warning level and no access log, so logging does not
-    dominate the figures."""
+    dominate the figures. ``env``: ``EVROAM_*`` settings added to a clean environment."""
     port = free_port()
     args = [
         sys.executable,
@@ -143,7 +144,9 @@ def start_node(
         "warning",
         "--no-access-log",
     ]
-    return Server(name, args, port, workdir, clean_env(), 401, "/ocpi/versions", log_name)
+    return Server(
+        name, args, port, workdir, clean_env(**(env or {})), 401, "/ocpi/versions", log_name
+    )
 
 
 def start_uvicorn_app(

@@ -215,32 +215,8 @@ def start_receivers(workdir: Path, ports: Sequence[int], name: str = "receivers"
 
 
 def start_node(db_url: str, workdir: Path, env: dict[str, str], name: str = "node") -> Server:
-    """As ``common.start_node`` (CPO NL-CPO), with ``EVROAM_*`` settings in ``env``."""
-    port = common.free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "evroam",
-        "serve",
-        "--db",
-        db_url,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--admin-token",
-        ADMIN_TOKEN,
-        "--country-code",
-        "NL",
-        "--party-id",
-        "CPO",
-        "--role",
-        "CPO",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return Server(name, args, port, workdir, common.clean_env(**env), 401, "/ocpi/versions")
+    """``common.start_node`` as CPO NL-CPO, with ``EVROAM_*`` settings in ``env``."""
+    return common.start_node(db_url, workdir, "NL", "CPO", "CPO", name, None, env)
 
 
 def start_worker(db_url: str, workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -16,7 +16,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -428,49 +428,25 @@ async def test_suspended_partner_gets_nothing_and_its_entries_say_why(rig: Rig) 
     assert e.state == OutboxState.DELIVERED and len(rig.receiver.arrived) == 1
 
 
-async def test_wake_delivers_without_waiting_for_the_poll(rig: Rig) -> None:
-    """The background loop with a 60 s poll: an enqueue followed by ``wake`` arrives
-    at once."""
+async def set_status(rig: Rig, status: ConnectionStatus) -> None:
+    async with rig.uow() as u:
+        partner = await u.partners.get_for_update(rig.partner_id)
+        assert partner is not None
+        partner.status = status
+        await u.partners.save(partner)
+        await u.commit()
+
+
+async def woken_delivery(rig: Rig, before_enqueue: Callable[[], Awaitable[None]]) -> None:
+    """The background loop with a 60 s poll, idle: ``before_enqueue`` runs, then an
+    enqueue followed by ``wake`` must arrive at once (within 3 s), not at the poll."""
     rig.receiver.start()
     rig.worker.settings = PushSettings(poll_interval=60.0)
     rig.outbox.on_wake(rig.worker.wake)
     task = asyncio.create_task(rig.worker.run())
     try:
         await asyncio.sleep(0.3)  # the loops are idle, waiting
-        await rig.enqueue([put("LOC1")])
-        rig.outbox.wake()
-        for _ in range(100):
-            if rig.receiver.arrived:
-                break
-            await asyncio.sleep(0.02)
-        assert rig.receiver.paths() == [("PUT", "locations/NL/CPO/LOC1")]
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-async def test_wake_reaches_a_partner_registered_after_the_worker_started(rig: Rig) -> None:
-    """A partner the worker has no loop for yet (registered a moment ago): its first
-    entries must not wait for the supervisor's next poll (60 s here; 0.7-0.9 s with the
-    default 1 s poll, seen in ``evroam demo``)."""
-    rig.receiver.start()
-    rig.worker.settings = PushSettings(poll_interval=60.0)
-    rig.outbox.on_wake(rig.worker.wake)
-    async with rig.uow() as u:  # unknown to the worker: suspended when it starts
-        partner = await u.partners.get_for_update(rig.partner_id)
-        assert partner is not None
-        partner.status = ConnectionStatus.SUSPENDED
-        await u.partners.save(partner)
-        await u.commit()
-    task = asyncio.create_task(rig.worker.run())
-    try:
-        await asyncio.sleep(0.3)  # started, idle, with no loop for the partner
-        async with rig.uow() as u:
-            partner = await u.partners.get_for_update(rig.partner_id)
-            assert partner is not None
-            partner.status = ConnectionStatus.CONNECTED
-            await u.partners.save(partner)
-            await u.commit()
+        await before_enqueue()
         await rig.enqueue([put("LOC1")])
         rig.outbox.wake()
         for _ in range(150):
@@ -481,6 +457,25 @@ async def test_wake_reaches_a_partner_registered_after_the_worker_started(rig: R
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_wake_delivers_without_waiting_for_the_poll(rig: Rig) -> None:
+    async def nothing() -> None:
+        return None
+
+    await woken_delivery(rig, nothing)
+
+
+async def test_wake_reaches_a_partner_registered_after_the_worker_started(rig: Rig) -> None:
+    """A partner the worker has no loop for yet (registered a moment ago): its first
+    entries must not wait for the supervisor's next poll (60 s here; 0.7-0.9 s with the
+    default 1 s poll, seen in ``evroam demo``)."""
+    await set_status(rig, ConnectionStatus.SUSPENDED)  # unknown to the worker at start
+
+    async def registered() -> None:
+        await set_status(rig, ConnectionStatus.CONNECTED)
+
+    await woken_delivery(rig, registered)
 
 
 async def test_entries_a_slow_batch_cannot_send_within_its_lease_go_back_unsent(rig: Rig) -> None:
