@@ -375,6 +375,39 @@ def test_two_cpo_nodes_on_one_postgres_database_send_nothing_twice(
         assert sent == sorted(sent, key=rounds.index) and sent[-1] == last, (lid, sent)
 
 
+def test_a_serving_node_is_woken_by_another_process_commit(
+    pg_databases: PgDatabases | None, tmp_path: Path
+) -> None:
+    """Two ``evroam serve`` processes on one PostgreSQL database, only the second one
+    delivering, with a 60 s poll: a change made through the first one's operator API
+    reaches the partner at once, because the second LISTENs for the first's NOTIFY (its
+    own in-process wake never hears of another process's commit)."""
+    if pg_databases is None:
+        pytest.skip(pg_unavailable_reason() or "PostgreSQL unavailable")
+    db = pg_databases.create()
+    fake = RecordingEmsp(country_code="DE", party_id="LIS").start()
+    slow = {"EVROAM_PUSH__POLL_INTERVAL": "60"}
+    nodes: list[NodeProcess] = []
+    try:
+        nodes.append(
+            NodeProcess(
+                db,
+                tmp_path,
+                country_code="NL",
+                party_id="CPO",
+                extra_env={**slow, "EVROAM_PUSH__WORKER": "false"},
+            )
+        )
+        nodes.append(NodeProcess(db, tmp_path, country_code="NL", party_id="CPO", extra_env=slow))
+        register_fake(nodes[0], fake)
+        nodes[0].api("PUT", "/locations/NL/CPO/LOC-LIS", location("LOC-LIS", evses=[evse("E1")]))
+        eventually(lambda: len(fake.pushed("locations")), lambda n: n == 1, within=10)
+    finally:
+        for node in nodes:
+            node.stop()
+        fake.stop()
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_change_made_while_an_attempt_was_in_flight_merges_once_it_failed(
     db_url: str,

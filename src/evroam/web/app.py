@@ -43,7 +43,7 @@ from evroam.ocpi.v2_2_1.chargingprofiles.client import OcpiChargingProfilesApi
 from evroam.ocpi.v2_2_1.commands.client import OcpiCommandsApi
 from evroam.ocpi.versions import VERSIONS
 from evroam.push.outbox import Outbox
-from evroam.push.runner import push_client
+from evroam.push.runner import listen, push_client
 from evroam.push.worker import PushWorker
 from evroam.services.callbacks import Callbacks
 from evroam.services.chargingprofiles import ChargingProfilesService, ProfileValidators
@@ -219,6 +219,11 @@ def create_app(settings: Settings) -> Edges:
         outbox.on_wake(push_worker.wake)
         app.state.push_worker = push_worker
         push_task = asyncio.create_task(push_worker.run()) if settings.push.worker else None
+        # PostgreSQL: other processes on the database (a second node, a CLI import) wake
+        # this worker through NOTIFY; its own commits wake it directly.
+        listening = contextlib.AsyncExitStack()
+        if push_task is not None:
+            await listen(engine, push_worker.wake, listening)
         _log_start(settings)
         # Commands the chargers did not answer in time get TIMEOUT; sent ones expire.
         watchdog = asyncio.create_task(callbacks.run(WATCHDOG_INTERVAL))
@@ -238,6 +243,7 @@ def create_app(settings: Settings) -> Edges:
             await asyncio.gather(watchdog, return_exceptions=True)
             if backend is not None:
                 await backend.close()
+            await listening.aclose()
             if push_task is not None:
                 push_task.cancel()
                 await asyncio.gather(push_task, return_exceptions=True)
