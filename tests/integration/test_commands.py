@@ -491,3 +491,14 @@ def test_cli_shows_a_command_and_its_result(nodes: Nodes, tmp_path: Path) -> Non
     assert listed.exit_code == 0 and data["id"][:8] in listed.output
     missing = runner.invoke(cli_app, ["commands", "show", "no-such-id", *common])
     assert missing.exit_code == 1 and "unknown command" in missing.output
+    # A command the CPO refuses: what a person reads is the CPO's reason, and a script
+    # sees it failed.
+    refused = runner.invoke(
+        cli_app,
+        ["commands", "unlock", "--party", "NL-CPO", "--location", "NOPE", "--evse", "E3"]
+        + ["--connector", "1", *common],
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "answer says: OCPI 2003: unknown location 'NOPE'" in refused.output
+    assert "REJECTED (result within" not in refused.output
+    assert "http://" not in refused.output.split("request:")[0]

@@ -99,7 +99,7 @@ def print_request(view: RequestsView, r: Item) -> None:
     ]
     if sent:
         answer = r.get("response")
-        if answer is not None and r.get("timeout") is not None:
+        if answer == "ACCEPTED" and r.get("timeout") is not None:
             answer = f"{answer} (result within {r.get('timeout')} s)"
         rows += [
             ("answer", answer),
@@ -148,6 +148,20 @@ def follow(view: RequestsView, api: Node, data: Any, wait: float, as_json: bool)
         time.sleep(0.2)
         data = api.call("GET", view.path(str(data.get("id"))))
     print_json(data) if as_json else print_request(view, data)
+    if refused(data):
+        raise typer.Exit(1)
+
+
+def refused(data: Any) -> bool:
+    """Whether the request came to nothing: the CPO did not take it, it failed or
+    expired, or its result is not ACCEPTED (a script's exit status; still pending is
+    not a refusal)."""
+    if not isinstance(data, dict):
+        return False
+    state = data.get("state")
+    if state == "RESULT":
+        return data.get("result") != "ACCEPTED"
+    return state in FINAL
 
 
 def list_requests(

@@ -112,17 +112,6 @@ def _url(base: str, parts: Sequence[str]) -> str:
     return "/".join([base.rstrip("/"), *(quote(p, safe="") for p in parts)])
 
 
-def partner_message(exc: PartnerError) -> str | None:
-    """What to keep of a failed call: with an OCPI status, the partner's message alone
-    (the statuses have columns of their own); otherwise what went wrong (timed out,
-    not JSON...)."""
-    text = str(exc)
-    if exc.ocpi_status is None:
-        return text
-    _, found, message = text.partition(f"OCPI {exc.ocpi_status}: ")
-    return message if found else None
-
-
 def _unsent(entry: OutboxEntry, now: datetime) -> DeliveryResult:
     """An entry given back untried: pending again, its attempts and last answer kept."""
     return DeliveryResult(
@@ -426,7 +415,7 @@ class PushWorker:
             return self._dead(entry, str(exc))
         except PartnerError as exc:
             http_status, ocpi_status = exc.http_status, exc.ocpi_status
-            error = partner_message(exc)
+            error = exc.partner_message()
         except Exception as exc:  # a fault of ours: keep the entry, try again later
             log.exception("push: sending entry %d failed", entry.id)
             http_status, ocpi_status = None, None

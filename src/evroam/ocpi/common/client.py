@@ -47,6 +47,16 @@ class PartnerError(Exception):
         self.http_status = http_status
         self.ocpi_status = ocpi_status
 
+    def partner_message(self) -> str | None:
+        """What to keep of a failed call: with an OCPI status, the partner's message
+        alone (the statuses are kept on their own); otherwise what went wrong (timed out,
+        not JSON...)."""
+        text = str(self)
+        if self.ocpi_status is None:
+            return text
+        _, found, message = text.partition(f"OCPI {self.ocpi_status}: ")
+        return message if found else None
+
 
 class PartnerAuthRejected(PartnerError):
     """HTTP 401/403: the partner does not accept the token we sent."""

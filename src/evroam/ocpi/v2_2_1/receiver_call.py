@@ -63,7 +63,7 @@ async def call_receiver(
         )
     except PartnerError as exc:
         if exc.ocpi_status in refusals:
-            return Reply("REJECTED", 0, str(exc), exc.ocpi_status)
+            return Reply("REJECTED", 0, exc.partner_message() or str(exc), exc.ocpi_status)
         if exc.ocpi_status is not None:
             raise PartnerRefused(str(exc)) from None
         raise PartnerUnreachable(str(exc)) from None
