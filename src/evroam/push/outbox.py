@@ -362,23 +362,14 @@ class Outbox:
             if s.entry is not None and s.dirty and not s.dropped
         ]
         entries = [
-            OutboxEntry(
-                id=0,
-                partner_id=partner.id,
-                version=partner.version or "",
-                module=slot.change.module,
-                method=slot.current().method,
-                path=slot.change.path,
-                query=slot.change.query,
-                body=slot.text if slot.text is not None else _dump(slot.current().body),
-                from_party=f"{slot.change.key.country_code}-{slot.change.key.party_id}",
-                to_party=to_party,
-                object_key=object_key(slot.change.module, slot.change.key),
-                target=slot.target,
-                state=OutboxState.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
+            _pending(
+                slot.change,
+                partner,
+                to_party,
+                slot.current().method,
+                slot.text if slot.text is not None else _dump(slot.current().body),
+                slot.target,
+                now,
             )
             for slot, partner, to_party in added
             if slot.change is not None and not slot.dropped
@@ -408,29 +399,18 @@ class Outbox:
                 to_party = receiving_party(partner, change.module, change.audience)
                 if not to_party or not can_receive(partner):
                     continue
-                version = partner.version or ""
                 body = change.body
                 if body is not None:
-                    body = RENDERERS[version](change.module, body)
+                    body = RENDERERS[partner.version or ""](change.module, body)
                 entries.append(
-                    OutboxEntry(
-                        id=0,
-                        partner_id=partner.id,
-                        version=version,
-                        module=change.module,
-                        method=change.method,
-                        path=(),
-                        query=(),
-                        body=_dump(body),
-                        from_party=f"{change.key.country_code}-{change.key.party_id}",
-                        to_party=to_party,
-                        object_key=object_key(change.module, change.key),
-                        target=url_target(change.module, change.url),
-                        state=OutboxState.PENDING,
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                        url=change.url,
+                    _pending(
+                        change,
+                        partner,
+                        to_party,
+                        change.method,
+                        _dump(body),
+                        url_target(change.module, change.url),
+                        now,
                     )
                 )
             if len(entries) == before:
@@ -444,6 +424,38 @@ class Outbox:
         await uow.outbox.add_many(entries, now)
         await uow.outbox.notify()
         self.enqueued += len(entries)
+
+
+def _pending(
+    change: PushChange,
+    partner: Partner,
+    to_party: str,
+    method: PushMethod,
+    body: str | None,
+    target: str,
+    now: datetime,
+) -> OutboxEntry:
+    """A new pending entry of ``change`` for ``partner``: to its endpoint's ``path``, or
+    to the change's own ``url`` when it has one."""
+    return OutboxEntry(
+        id=0,
+        partner_id=partner.id,
+        version=partner.version or "",
+        module=change.module,
+        method=method,
+        path=change.path,
+        query=change.query,
+        body=body,
+        from_party=f"{change.key.country_code}-{change.key.party_id}",
+        to_party=to_party,
+        object_key=object_key(change.module, change.key),
+        target=target,
+        state=OutboxState.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        url=change.url,
+    )
 
 
 async def compact(
