@@ -55,6 +55,7 @@ from typing import Any, Literal
 
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document
+from evroam.core.timestamps import format_timestamp
 
 State = Literal["CHARGING", "PARKING", "RESERVATION", "RESERVATION_EXPIRES"]
 RESERVATION_STATES = ("RESERVATION", "RESERVATION_EXPIRES")
@@ -479,7 +480,7 @@ def price_session(
             if key != period_key or not periods:
                 periods.append(
                     {
-                        "start_date_time": _timestamp(at),
+                        "start_date_time": format_timestamp(at),
                         "dimensions": {name: ZERO for name, _ in dims},
                     }
                 )
@@ -546,10 +547,3 @@ def tariff_applies(tariff: Document, at: datetime) -> bool:
             if (at >= bound) if after else (at < bound):
                 return False
     return True
-
-
-def _timestamp(at: datetime) -> str:
-    """Canonical DateTime: UTC with ``Z``, milliseconds only when there are any."""
-    at = at.astimezone(UTC)
-    spec = "milliseconds" if at.microsecond else "seconds"
-    return at.isoformat(timespec=spec)[:-6] + "Z"

@@ -29,12 +29,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from evroam.core.backend import Authorization, ChargingProfileResultType, CommandResultType
 from evroam.core.errors import DomainError, InvalidInput
 from evroam.core.objects import Document, ObjectKey, StoredObject
+from evroam.core.timestamps import format_timestamp
 from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.cdrs import CdrService
 from evroam.services.context import PartnerContext
@@ -82,13 +83,6 @@ class TokenAuthorizer(Protocol):
         """The eMSP's AuthorizationInfo (canonical), None when it does not know the
         token; PartnerUnreachable when it could not be asked."""
         ...
-
-
-def _timestamp(at: datetime) -> str:
-    """Canonical DateTime: UTC with ``Z``, milliseconds only when there are any."""
-    at = at.astimezone(UTC)
-    spec = "milliseconds" if at.microsecond else "seconds"
-    return at.isoformat(timespec=spec)[:-6] + "Z"
 
 
 def _party(value: tuple[str, str]) -> tuple[str, str]:
@@ -158,7 +152,7 @@ class NodeReports:
     ) -> None:
         cc, pid = _party(party)
         path = LocationPath(ObjectKey(cc, pid, location_id), evse_uid)
-        patch: Document = {"status": status, "last_updated": _timestamp(at)}
+        patch: Document = {"status": status, "last_updated": format_timestamp(at)}
         outcome = await self.locations.patch_own(path, patch, self.validators.evse)
         if outcome == "unknown":
             raise UnknownReportObject(f"unknown EVSE {cc}-{pid}/{location_id}/{evse_uid}")

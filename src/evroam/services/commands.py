@@ -57,6 +57,7 @@ from evroam.core.callbacks import ReceivedRequest, Reply, SentRequest
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey
 from evroam.core.ports import CommandsApi, UnitOfWork
+from evroam.core.timestamps import parse_timestamp
 from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.callbacks import result_body
 from evroam.services.requests import (
@@ -88,10 +89,6 @@ def _find(items: Any, key: str, wanted: str) -> dict[str, Any] | None:
         if isinstance(item, dict) and str(item.get(key, "")).upper() == wanted.upper():
             return item
     return None
-
-
-def _timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
 
 
 def _cancels(request_type: str, stored_result: str | None, result: str) -> bool:
@@ -145,7 +142,7 @@ class CommandsService(KeptRequests[CommandsApi]):
                     connector_id=body.get("connector_id"),
                     session_id=body.get("session_id"),
                     reservation_id=body.get("reservation_id"),
-                    expiry_date=_timestamp(str(expiry)) if expiry else None,
+                    expiry_date=parse_timestamp(str(expiry)) if expiry else None,
                     authorization_reference=body.get("authorization_reference"),
                 )
             )

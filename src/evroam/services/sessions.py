@@ -37,6 +37,7 @@ from typing import Any, Literal
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
 from evroam.core.ports import UnitOfWork
+from evroam.core.timestamps import parse_timestamp
 from evroam.core.types import ModuleId, Partner, Role
 from evroam.services import pushes
 from evroam.services.context import PartnerContext
@@ -58,11 +59,6 @@ FINISHED = frozenset({"COMPLETED", "INVALID"})
 PROFILE_TARIFF = {"CHEAP": "PROFILE_CHEAP", "FAST": "PROFILE_FAST", "GREEN": "PROFILE_GREEN"}
 # Profiles that shift charging in time need to know until when and how much.
 NEEDS_PLAN = frozenset({"CHEAP", "GREEN"})
-
-
-def parse_timestamp(text: str) -> datetime:
-    """A canonical document's DateTime (always UTC with ``Z``, as convert.py writes it)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
 
 
 def key_of(doc: Document) -> ObjectKey:

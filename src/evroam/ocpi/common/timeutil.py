@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from evroam.core.timestamps import format_timestamp as format_datetime
+
+__all__ = ["format_datetime", "parse_datetime", "utcnow"]
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def format_datetime(value: datetime) -> str:
-    """UTC with ``Z``; milliseconds only when there are any (OCPI DateTime is string(25))."""
-    value = value.astimezone(UTC)
-    # isoformat() rather than strftime(): the same text in a fifth of the time, on a
-    # function that stamps every answer. Years before 1000 would differ (strftime does
-    # not pad them); OCPI has none.
-    if value.microsecond:
-        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
-    return value.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def parse_datetime(text: str) -> datetime:
