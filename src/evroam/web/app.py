@@ -174,13 +174,17 @@ def create_app(settings: Settings) -> Edges:
         app.state.services = services
         # Commands both ways, and the chargers behind a CPO node (issue 10).
         backend = make_backend(settings)
+
+        def sender_base(module: ModuleId) -> str:
+            """Where this node's Sender of ``module`` takes results (response_url)."""
+            return f"{settings.base_url}/ocpi/{v2_2_1.VERSION}/sender/{module.value}"
+
         callbacks = Callbacks(services.ctx)
         commands = CommandsService(
             services.ctx,
             timeout=settings.commands.timeout,
             expire_after=settings.commands.expire_after,
-            response_base=f"{settings.base_url}/ocpi/{v2_2_1.VERSION}/sender/"
-            f"{ModuleId.COMMANDS.value}",
+            response_base=sender_base(ModuleId.COMMANDS),
             api=OcpiCommandsApi(client),
             backend=backend,
             callbacks=callbacks,
@@ -190,8 +194,7 @@ def create_app(settings: Settings) -> Edges:
             ProfileValidators(profiles_wire.parse_active, profiles_wire.result_document),
             timeout=settings.commands.timeout,
             expire_after=settings.commands.expire_after,
-            response_base=f"{settings.base_url}/ocpi/{v2_2_1.VERSION}/sender/"
-            f"{ModuleId.CHARGING_PROFILES.value}",
+            response_base=sender_base(ModuleId.CHARGING_PROFILES),
             api=OcpiChargingProfilesApi(client),
             backend=backend,
             callbacks=callbacks,
