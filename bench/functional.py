@@ -112,6 +112,12 @@ def wrk_lua(workdir: Path, method: str, body: str, token_header: str) -> Path:
     return script
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(
     wrk: str, args: argparse.Namespace, script: Path, url: str, secs: int
 ) -> tuple[str, dict[str, Any]]:
@@ -219,18 +225,29 @@ def wrk_case(args: argparse.Namespace, session: common.Session) -> int:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
+            server = node if name == "evroam" else ceiling
+            cpu0 = cpu_seconds(server.proc.pid)
             _out, results[name] = run_wrk(wrk, args, script, f"{base}{path}", args.duration)
+            # The server's own CPU per request: what the ratio is made of, apart from the
+            # share of the machine the load generator takes.
+            cpu = cpu_seconds(server.proc.pid) - cpu0
+            results[name]["cpu_us"] = cpu / max(results[name]["requests"], 1) * 1e6
+            results[name]["cpu_busy"] = cpu / args.duration
             if spy is not None:
                 spy.wait(60)
 
     load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
     print(f"{args.case}: {method} {path}, {args.db}, {load}")
     session.print_machine(f"uvicorn {loop_http_impl()}")
-    print(f"{'':10}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
+    print(
+        f"{'':10}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}"
+        f"{'CPU us/req':>12}{'CPU busy':>10}"
+    )
     for name, r in results.items():
         errors = r["non_2xx"] + r["socket_errors"]
         print(
-            f"{name:10}{r['rps']:12.1f}{r['p50_ms']:10.2f}{r['p99_ms']:10.2f}{r['requests']:10d}{errors:8d}"
+            f"{name:10}{r['rps']:12.1f}{r['p50_ms']:10.2f}{r['p99_ms']:10.2f}{r['requests']:10d}"
+            f"{errors:8d}{r['cpu_us']:12.0f}{r['cpu_busy']:10.0%}"
         )
     ratio = results["evroam"]["rps"] / results["ceiling"]["rps"]
     failed = any(r["non_2xx"] or r["socket_errors"] for r in results.values())

@@ -64,7 +64,7 @@ import httpx
 
 import common
 from common import ADMIN_TOKEN, Server
-from functional import location, run_wrk
+from functional import cpu_seconds, location, run_wrk
 from version_details import ensure_wrk, loop_http_impl
 
 MIN_DELIVERIES = 2_000.0
@@ -628,7 +628,32 @@ def write_path_case(args: argparse.Namespace, session: common.Session) -> int:
         for name, base in (("evroam", node.url), ("ceiling", ceiling.url)):
             if args.warmup:
                 run_wrk(wrk, args, lua(), base, args.warmup)
+            server = node if name == "evroam" else ceiling
+            spy = None
+            if args.profile and name == "evroam":
+                spy = subprocess.Popen(
+                    [
+                        str(Path(sys.executable).with_name("py-spy")),
+                        "record",
+                        "-o",
+                        str(Path(args.profile).resolve()),
+                        "-f",
+                        "raw",
+                        "-p",
+                        str(server.proc.pid),
+                        "-d",
+                        str(args.duration),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            cpu0 = cpu_seconds(server.proc.pid)
             results[name] = run_wrk(wrk, args, lua(), base, args.duration)[1]
+            cpu = cpu_seconds(server.proc.pid) - cpu0
+            results[name]["cpu_us"] = cpu / max(results[name]["requests"], 1) * 1e6
+            results[name]["cpu_busy"] = cpu / args.duration
+            if spy is not None:
+                spy.wait(60)
         pending_after = outbox_pending(node)
         deliveries = sum(len(d) for d in dumps(ports))
     load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
@@ -637,12 +662,15 @@ def write_path_case(args: argparse.Namespace, session: common.Session) -> int:
         f"{LOCATIONS * 2} EVSEs), {args.partners} subscribed partners, {args.db}, {load}"
     )
     session.print_machine(f"uvicorn {loop_http_impl()}")
-    print(f"{'':10}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
+    print(
+        f"{'':10}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}"
+        f"{'CPU us/req':>12}{'CPU busy':>10}"
+    )
     for name, r in results.items():
         errors = r["non_2xx"] + r["socket_errors"]
         print(
             f"{name:10}{r['rps']:12.1f}{r['p50_ms']:10.2f}{r['p99_ms']:10.2f}"
-            f"{r['requests']:10d}{errors:8d}"
+            f"{r['requests']:10d}{errors:8d}{r['cpu_us']:12.0f}{r['cpu_busy']:10.0%}"
         )
     print(
         f"partners received {deliveries} calls during the runs; {pending_after} entries "
@@ -684,6 +712,10 @@ def main() -> int:
         default=[],
         metavar="NAME=VALUE",
         help="a node setting EVROAM_PUSH__NAME (e.g. concurrency=4); repeatable",
+    )
+    parser.add_argument(
+        "--profile",
+        help="write-path: record the node with py-spy (raw format) during its timed run",
     )
     common.add_db_options(parser)
     args = parser.parse_args()

@@ -296,3 +296,98 @@ async def test_rows_are_locked_in_one_order_whatever_the_order_asked(
         and "0" in first[1]
         and list(first[1]).index("0") < list(first[1]).index("A")
     )
+
+
+async def test_one_batch_of_location_changes_hands_the_document_on_and_stores_it_once(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    """A partner's PATCHes of one Location arriving together share a batch: each change
+    takes the document the one before handed over (no parse), a stale and an unknown
+    change between them leave it as it was, and the batch stores the rendered text.
+    Without the writer's rendering the row would hold an empty text; with a refused
+    change that changed the handed-over document in place, the unknown EVSE's PUT would
+    leave an ``evses`` list or the stale status behind."""
+    from evroam.core.types import Role
+    from evroam.ocpi.v2_2_1.locations.convert import validate_location
+    from evroam.services.locations import LocationPath, LocationsService, merge_fields
+    from tests.storage.factories import make_partner, party
+    from tests.storage.requests_support import Clock, node_context
+
+    async with uow() as u:
+        partner = await u.partners.add(make_partner(roles=[party("NL", "ABC", Role.CPO)]))
+        await u.commit()
+    service = LocationsService(node_context(uow, Clock()))
+    key = ObjectKey("NL", "ABC", "LOC1")
+    stamp = "2026-11-20T10:00:00Z"
+    connector = {
+        "id": "1",
+        "standard": "IEC_62196_T2",
+        "format": "SOCKET",
+        "power_type": "AC_3_PHASE",
+        "max_voltage": 230,
+        "max_amperage": 32,
+        "last_updated": stamp,
+    }
+    location = validate_location(
+        {
+            "country_code": "NL",
+            "party_id": "ABC",
+            "id": "LOC1",
+            "publish": True,
+            "address": "Street 1",
+            "city": "Town",
+            "country": "NLD",
+            "coordinates": {"latitude": "52.10000", "longitude": "4.10000"},
+            "time_zone": "Europe/Amsterdam",
+            "evses": [
+                {
+                    "uid": uid,
+                    "status": "AVAILABLE",
+                    "connectors": [connector],
+                    "last_updated": stamp,
+                }
+                for uid in ("E1", "E2")
+            ],
+            "last_updated": stamp,
+        }
+    )
+    assert await service.receive_put(partner, LocationPath(key), location) == "created"
+
+    def status(value: str, at: str) -> dict[str, Any]:
+        return {"status": value, "last_updated": at}
+
+    writer = service.ctx.writer
+    before = writer.batches
+    outcomes = await asyncio.gather(
+        service.receive_patch(
+            partner,
+            LocationPath(key, "E1"),
+            status("CHARGING", "2026-11-21T10:00:00Z"),
+            merge_fields,
+        ),
+        service.receive_patch(
+            partner,
+            LocationPath(key, "E2"),
+            status("BLOCKED", "2026-11-01T10:00:00Z"),
+            merge_fields,
+        ),
+        service.receive_put(partner, LocationPath(key, "E9", "1"), connector),
+        service.receive_patch(
+            partner,
+            LocationPath(key, "E2"),
+            status("OUTOFORDER", "2026-11-22T10:00:00Z"),
+            merge_fields,
+        ),
+    )
+    assert outcomes == ["updated", "stale", "unknown", "updated"]
+    assert writer.batches == before + 1  # one batch: the handing-over was exercised
+    async with uow(read_only=True) as u:
+        stored = await u.objects.get(ModuleId.LOCATIONS, key)
+    assert stored is not None and stored.document is None
+    doc = json.loads(stored.document_json)
+    assert [(e["uid"], e["status"]) for e in doc["evses"]] == [
+        ("E1", "CHARGING"),
+        ("E2", "OUTOFORDER"),
+    ]
+    assert doc["last_updated"] == "2026-11-22T10:00:00Z"
+    assert stored.last_updated.isoformat() == "2026-11-22T10:00:00+00:00"

@@ -24,7 +24,7 @@ from evroam.ocpi.v2_2_1.locations.models import (
     Location,
     LocationPatch,
 )
-from evroam.services.locations import LocationPath, apply_patch, apply_put, is_shared
+from evroam.services.locations import LocationPath, apply_patch, apply_put, is_shared, merge_fields
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "ocpi" / "examples" / "2.2.1"
 
@@ -220,17 +220,13 @@ def test_put_of_evse_under_unknown_location_changes_nothing() -> None:
 
 def test_patch_of_unknown_object_is_unknown() -> None:
     patch = {"status": "CHARGING", "last_updated": "2026-11-21T10:00:00Z"}
-    assert apply_patch(None, LocationPath(KEY, "E1"), patch, convert.validate_evse) == "unknown"
-    assert apply_patch(location(), LocationPath(KEY, "E9"), patch, convert.validate_evse) == (
-        "unknown"
-    )
+    assert apply_patch(None, LocationPath(KEY, "E1"), patch, merge_fields) == "unknown"
+    assert apply_patch(location(), LocationPath(KEY, "E9"), patch, merge_fields) == ("unknown")
 
 
 def test_connector_patch_moves_every_parent_last_updated() -> None:
     patch = {"tariff_ids": ["T2"], "last_updated": "2026-11-22T10:00:00Z"}
-    result = apply_patch(
-        location(), LocationPath(KEY, "E1", "1"), patch, convert.validate_connector
-    )
+    result = apply_patch(location(), LocationPath(KEY, "E1", "1"), patch, merge_fields)
     assert isinstance(result, dict)
     assert result["last_updated"] == "2026-11-22T10:00:00Z"
     assert result["evses"][0]["last_updated"] == "2026-11-22T10:00:00Z"
@@ -248,22 +244,37 @@ def test_evse_put_appends_and_moves_location_last_updated() -> None:
 
 def test_older_patch_keeps_the_newer() -> None:
     patch = {"status": "CHARGING", "last_updated": "2026-11-19T10:00:00Z"}
-    assert apply_patch(location(), LocationPath(KEY, "E1"), patch, convert.validate_evse) == (
-        "stale"
-    )
+    assert apply_patch(location(), LocationPath(KEY, "E1"), patch, merge_fields) == ("stale")
     assert apply_put(
         location(), LocationPath(KEY), location(last_updated="2026-01-01T00:00:00Z")
     ) == ("stale")
 
 
 def test_patch_result_is_validated_and_ids_must_match_the_url() -> None:
-    bad = {"status": "NOPE", "last_updated": "2026-11-22T10:00:00Z"}
-    with pytest.raises(InvalidInput):
-        apply_patch(location(), LocationPath(KEY, "E1"), bad, lambda d: convert.validate_evse(d))
+    bad = {"publish_allowed_to": [{"uid": "T1"}], "last_updated": "2026-11-22T10:00:00Z"}
+    with pytest.raises(InvalidInput, match="publish_allowed_to"):
+        apply_patch(location(), LocationPath(KEY), bad, convert.merge_location)
+    with pytest.raises(InvalidInput, match="status"):
+        convert.validate_evse_patch({"status": "NOPE", "last_updated": "2026-11-22T10:00:00Z"})
     renamed = {"uid": "OTHER", "last_updated": "2026-11-22T10:00:00Z"}
     with pytest.raises(InvalidInput, match="differs from the URL"):
-        apply_patch(location(), LocationPath(KEY, "E1"), renamed, convert.validate_evse)
+        apply_patch(location(), LocationPath(KEY, "E1"), renamed, merge_fields)
     with pytest.raises(InvalidInput, match="differ from"):
         apply_put(None, LocationPath(KEY), location(party_id="XXX"))
     with pytest.raises(InvalidInput, match="differs from the URL"):
         apply_put(location(), LocationPath(KEY, "E1"), evse("E2"))
+
+
+def test_a_change_that_decides_nothing_leaves_the_owned_copy_as_it_was() -> None:
+    """The group-commit writer hands one parsed Location from change to change of a
+    batch (``owned``): an unknown or stale outcome must not have touched it."""
+    bare = location()
+    del bare["evses"]
+    copy = json.loads(json.dumps(bare))
+    assert apply_put(copy, LocationPath(KEY, "E9", "1"), connector("1"), owned=True) == "unknown"
+    assert copy == bare  # no ``evses: []`` left behind
+    full = location()
+    copy = json.loads(json.dumps(full))
+    old = connector("1", last_updated="2026-01-01T00:00:00Z")
+    assert apply_put(copy, LocationPath(KEY, "E1", "1"), old, owned=True) == "stale"
+    assert copy == full

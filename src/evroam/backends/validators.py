@@ -12,7 +12,7 @@ from evroam.core.objects import Document, StoredObject
 from evroam.ocpi.common.envelope import describe_validation_error
 from evroam.ocpi.v2_2_1.cdrs.convert import to_stored
 from evroam.ocpi.v2_2_1.cdrs.models import CDR
-from evroam.ocpi.v2_2_1.locations.convert import validate_evse
+from evroam.ocpi.v2_2_1.locations.convert import validate_evse_patch
 from evroam.ocpi.v2_2_1.sessions.convert import validate_session
 from evroam.services.backend_reports import ReportValidators
 
@@ -27,4 +27,6 @@ def validate_cdr(doc: Document) -> StoredObject:
 
 
 def ocpi_validators() -> ReportValidators:
-    return ReportValidators(session=validate_session, evse=validate_evse, cdr=validate_cdr)
+    return ReportValidators(
+        session=validate_session, evse_patch=validate_evse_patch, cdr=validate_cdr
+    )

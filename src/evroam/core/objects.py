@@ -10,13 +10,19 @@ the canonical form where its wire shape differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from evroam.core.types import ModuleId
 
 Document = dict[str, Any]
+
+
+def dump_document(doc: Any) -> str:
+    """A document's stored text: compact, UTF-8 as it is (no ``\\u`` escapes)."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,11 @@ class StoredObject:
     audience: str | None = None
     # Where the store keeps it, in insertion order: pages continue after it.
     row_id: int | None = None
+    #: Set by a change of the group-commit writer (``services/writes.py``) that hands over
+    #: the parsed document instead of its text: the writer renders ``document_json`` from
+    #: it once, before the batch is stored, and a later change of the same object in that
+    #: batch reads it rather than parsing the text again. Never set outside a batch.
+    document: Document | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from evroam.core.timestamps import format_timestamp
 from evroam.core.types import ModuleId, Partner, Role
 from evroam.services.cdrs import CdrService
 from evroam.services.context import PartnerContext
-from evroam.services.locations import LocationPath, LocationsService
+from evroam.services.locations import LocationPath, LocationsService, merge_fields
 from evroam.services.sessions import SessionsService
 from evroam.services.tariffs import TariffsService
 
@@ -61,11 +61,12 @@ class UnknownReportObject(DomainError):
 @dataclass(frozen=True, slots=True)
 class ReportValidators:
     """The wire checks of reported documents, each raising InvalidInput naming the bad
-    field: ``session`` and ``evse`` validate a whole Session / EVSE (after a PATCH is
-    merged too); ``cdr`` turns a whole CDR into the stored object."""
+    field: ``session`` validates a whole Session (after a PATCH is merged too);
+    ``evse_patch`` an EVSE PATCH body (merged with ``merge_fields``, as the Receiver
+    does); ``cdr`` turns a whole CDR into the stored object."""
 
     session: Validator
-    evse: Validator
+    evse_patch: Validator
     cdr: Callable[[Document], StoredObject]
 
 
@@ -152,8 +153,8 @@ class NodeReports:
     ) -> None:
         cc, pid = _party(party)
         path = LocationPath(ObjectKey(cc, pid, location_id), evse_uid)
-        patch: Document = {"status": status, "last_updated": format_timestamp(at)}
-        outcome = await self.locations.patch_own(path, patch, self.validators.evse)
+        patch = self.validators.evse_patch({"status": status, "last_updated": format_timestamp(at)})
+        outcome = await self.locations.patch_own(path, patch, merge_fields)
         if outcome == "unknown":
             raise UnknownReportObject(f"unknown EVSE {cc}-{pid}/{location_id}/{evse_uid}")
 

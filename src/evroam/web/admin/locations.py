@@ -80,9 +80,9 @@ async def _put(request: Request, ctx: AdminContext, path: LocationPath) -> Respo
 
 async def _patch(request: Request, ctx: AdminContext, path: LocationPath) -> Response:
     async def action() -> Response:
-        model, validate = PATCH_MODELS[path.level]
+        model, merge = PATCH_MODELS[path.level]
         patch = convert.to_document(await parse_body(request, model))
-        outcome = await LocationsService(ctx.partners.ctx).patch_own(path, patch, validate)
+        outcome = await LocationsService(ctx.partners.ctx).patch_own(path, patch, merge)
         return outcome_answer(outcome, path, {})
 
     return await _answer(action)

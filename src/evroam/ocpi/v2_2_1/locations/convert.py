@@ -2,7 +2,7 @@
 
 The canonical document of a Location is its OCPI 2.2.1 JSON with absent optional fields
 LEFT OUT, never ``null`` (issue 7: a well-known client rejects ``null`` where it expects
-a list). The validators below are what the routes hand to ``LocationsService``, so the
+a list). The validators and mergers below are what the routes hand to ``LocationsService``, so the
 service checks a merged PATCH result without importing a wire model.
 """
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document
 from evroam.ocpi.common.envelope import describe_validation_error
-from evroam.ocpi.v2_2_1.locations.models import EVSE, Connector, Location
+from evroam.ocpi.v2_2_1.locations.models import EVSE, Connector, EVSEPatch, Location
 
 
 def to_document(model: BaseModel) -> Document:
@@ -46,3 +46,14 @@ def validate_evse(doc: Document) -> Document:
 
 def validate_connector(doc: Document) -> Document:
     return _check(Connector, "Connector", doc)
+
+
+def merge_location(target: Document, patch: Document) -> Document:
+    """A Location PATCH merged and validated whole: one of its rules spans fields
+    (``publish_allowed_to`` only with ``publish`` false)."""
+    return validate_location({**target, **patch})
+
+
+def validate_evse_patch(doc: Document) -> Document:
+    """An EVSE PATCH body, checked field by field (what ``merge_fields`` relies on)."""
+    return _check(EVSEPatch, "EVSE", doc)

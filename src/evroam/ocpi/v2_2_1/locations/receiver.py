@@ -36,7 +36,13 @@ from evroam.ocpi.v2_2_1.locations.models import (
     Location,
     LocationPatch,
 )
-from evroam.services.locations import LocationPath, LocationsService, Outcome, Validator
+from evroam.services.locations import (
+    LocationPath,
+    LocationsService,
+    Merger,
+    Outcome,
+    merge_fields,
+)
 
 router = APIRouter()
 
@@ -45,10 +51,12 @@ PUT_MODELS: dict[str, type[BaseModel]] = {
     "EVSE": EVSE,
     "Connector": Connector,
 }
-PATCH_MODELS: dict[str, tuple[type[BaseModel], Validator]] = {
-    "Location": (LocationPatch, convert.validate_location),
-    "EVSE": (EVSEPatch, convert.validate_evse),
-    "Connector": (ConnectorPatch, convert.validate_connector),
+#: The PATCH body's model per level, and how a checked body merges into the stored
+#: object (``services/locations.py`` ``Merger``).
+PATCH_MODELS: dict[str, tuple[type[BaseModel], Merger]] = {
+    "Location": (LocationPatch, convert.merge_location),
+    "EVSE": (EVSEPatch, merge_fields),
+    "Connector": (ConnectorPatch, merge_fields),
 }
 
 
@@ -134,10 +142,10 @@ async def _patch(
     request: Request, ctx: OcpiContext, caller: Caller, path: LocationPath
 ) -> Response:
     async def action(headers: dict[str, str]) -> Response:
-        model, validate = PATCH_MODELS[path.level]
+        model, merge = PATCH_MODELS[path.level]
         patch = convert.to_document(await parse_body(request, model))
         outcome = await LocationsService(ctx.partners.ctx).receive_patch(
-            caller.partner, path, patch, validate
+            caller.partner, path, patch, merge
         )
         return outcome_answer(outcome, path, headers)
 
