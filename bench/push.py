@@ -586,7 +586,10 @@ def write_path_case(args: argparse.Namespace, session: common.Session) -> int:
     with common.Workspace(
         args.case, args.db, args.pg_url, log_heading="{name} ({url})", kept="logs and database"
     ) as ws:
-        node, _receivers, ports = setup(ws, node_env(args), args.partners)
+        env = node_env(args)
+        if args.worker_process:  # the node only writes; an ``evroam worker`` delivers
+            env["EVROAM_PUSH__WORKER"] = "false"
+        node, _receivers, ports = setup(ws, env, args.partners, worker=args.worker_process)
         lid, uid = evse_of(0)
         path = f"/api/v1/locations/NL/CPO/{lid}/{uid}"
         check = httpx.patch(
@@ -657,9 +660,11 @@ def write_path_case(args: argparse.Namespace, session: common.Session) -> int:
         pending_after = outbox_pending(node)
         deliveries = sum(len(d) for d in dumps(ports))
     load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+    delivering = "an evroam worker process" if args.worker_process else "the node itself"
     print(
         f"write-path: PATCH /api/v1/locations/NL/CPO/L/E (round-robin over "
-        f"{LOCATIONS * 2} EVSEs), {args.partners} subscribed partners, {args.db}, {load}"
+        f"{LOCATIONS * 2} EVSEs), {args.partners} subscribed partners delivered by "
+        f"{delivering}, {args.db}, {load}"
     )
     session.print_machine(f"uvicorn {loop_http_impl()}")
     print(
@@ -714,6 +719,12 @@ def main() -> int:
         help="a node setting EVROAM_PUSH__NAME (e.g. concurrency=4); repeatable",
     )
     parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="write-path: the node does not deliver; one 'evroam worker' process on the same"
+        " database does (the layout for larger deployments)",
+    )
+    parser.add_argument(
         "--profile",
         help="write-path: record the node with py-spy (raw format) during its timed run",
     )
@@ -738,6 +749,8 @@ def main() -> int:
         options += ["--rate", f"{args.rate:g}"]
     if args.case == "backlog" and args.backoff_max != 5.0:
         options += ["--backoff-max", f"{args.backoff_max:g}"]
+    if args.case == "write-path" and args.worker_process:
+        options += ["--worker-process"]
     for item in args.push:
         options += ["--push", item]
     session.print_end("push.py", options)

@@ -140,25 +140,72 @@ async def test_request_and_correlation_ids(client: httpx.AsyncClient) -> None:
     assert r.headers["x-request-id"] and r.headers["x-correlation-id"]
 
 
+#: One route FastAPI serves, one the fast lane serves (``web/admin/app.py`` admin_edge):
+#: the admin guard must decide the same on both.
+OPERATOR_PATHS = ["/api/v1/partners", "/api/v1/locations/NL/CPO/NOPE"]
+
+
+@pytest.mark.parametrize("path", OPERATOR_PATHS, ids=["fastapi", "fast-lane"])
 @pytest.mark.parametrize(
     "authorization",
-    [None, "Bearer nope", f"Bearer {ADMIN[:-1]}", f"Bearer {ADMIN}x", f"Token {ADMIN}", ADMIN],
-    ids=["none", "wrong", "prefix", "longer", "token-scheme", "no-scheme"],
+    [
+        None,
+        "Bearer nope",
+        f"Bearer {ADMIN[:-1]}",
+        f"Bearer {ADMIN}x",
+        f"Token {ADMIN}",
+        ADMIN,
+        "Bearer",
+    ],
+    ids=["none", "wrong", "prefix", "longer", "token-scheme", "no-scheme", "empty"],
 )
 async def test_operator_api_refuses_anything_but_the_admin_token(
-    client: httpx.AsyncClient, authorization: str | None
+    client: httpx.AsyncClient, authorization: str | None, path: str
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    r = await client.get("/api/v1/partners", headers=headers)
+    r = await client.get(path, headers=headers)
     assert r.status_code == 401
     assert r.json()["error"] == "Unauthorized"
     assert r.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
-async def test_operator_api_accepts_the_admin_token(client: httpx.AsyncClient, scheme: str) -> None:
-    r = await client.get("/api/v1/partners", headers={"Authorization": f"{scheme} {ADMIN}"})
+@pytest.mark.parametrize(
+    "authorization",
+    [f"Bearer {ADMIN}", f"bearer {ADMIN}", f"BEARER {ADMIN}", f"Bearer  {ADMIN}"],
+    ids=["Bearer", "bearer", "BEARER", "two-spaces"],
+)
+async def test_operator_api_accepts_the_admin_token(
+    client: httpx.AsyncClient, authorization: str
+) -> None:
+    headers = {"Authorization": authorization}
+    r = await client.get("/api/v1/partners", headers=headers)
     assert r.status_code == 200 and r.json() == []
+    r = await client.get("/api/v1/locations/NL/CPO/NOPE", headers=headers)
+    assert r.status_code == 404 and r.json()["status_code"] == 2003
+
+
+def test_the_operator_apis_object_routes_are_on_the_fast_lane(tmp_path: Path) -> None:
+    """The routes an operator feeds data through are called directly, guard first."""
+    from evroam.web.admin.app import admin_edge, build_admin_app
+
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", admin_token=SecretStr(ADMIN)
+    )
+    edge = admin_edge(build_admin_app(settings), settings)
+    direct = {
+        (method, route.regex.pattern)
+        for route in edge.routes  # type: ignore[attr-defined]
+        if route.endpoint is not None
+        for method in route.methods
+    }
+    evse = (
+        "^/locations/(?P<country_code>[^/]+)/(?P<party_id>[^/]+)"
+        "/(?P<location_id>[^/]+)/(?P<evse_uid>[^/]+)$"
+    )
+    assert ("PATCH", evse) in direct and ("PUT", evse) in direct and ("GET", evse) in direct
+    for route in edge.routes:  # type: ignore[attr-defined]
+        if route.endpoint is not None and not route.prefix.startswith("/backend"):
+            assert route.args[0].kind == "check"  # the admin guard, before anything else
 
 
 async def test_unknown_partner_ref_is_404(client: httpx.AsyncClient) -> None:

@@ -55,7 +55,7 @@ from evroam.services.sync import SyncSchedule
 from evroam.services.tokens import TokensService, load_authorization_hook
 from evroam.storage.db import create_engine, session_factory, upgrade_async
 from evroam.storage.uow import SqlUnitOfWorkFactory
-from evroam.web.admin.app import build_admin_app
+from evroam.web.admin.app import admin_edge, build_admin_app
 from evroam.web.admin.context import AdminContext
 
 log = logging.getLogger("evroam")
@@ -261,7 +261,7 @@ def create_app(settings: Settings) -> Edges:
 
     edges: list[tuple[str, ASGIApp]] = [("/ocpi", ocpi_edge(ocpi_app, settings))]
     if admin_app is not None:
-        edges.append(("/api/v1", admin_app))
+        edges.append(("/api/v1", admin_edge(admin_app, settings)))
     return Edges(edges, lifespan)
 
 

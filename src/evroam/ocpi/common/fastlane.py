@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from re import Pattern
 from typing import Any
@@ -63,7 +63,7 @@ class _Arg:
     dependency awaited with the request."""
 
     name: str
-    kind: str  # "request" | "path" | "dependency"
+    kind: str  # "request" | "path" | "dependency" | "check" (awaited, value dropped)
     dependency: Dependency | None = None
 
 
@@ -77,8 +77,28 @@ class DirectRoute:
     args: tuple[_Arg, ...] = ()
 
 
-def _plan(route: APIRoute, path_params: Iterable[str]) -> tuple[_Arg, ...] | None:
-    """The arguments of ``route``'s endpoint, or None when it is not of the direct shape."""
+def _direct_dependency(
+    dep: Callable[..., Any] | None, substitutes: Mapping[Any, Dependency]
+) -> Dependency | None:
+    """``dep`` as an async function of the request alone (itself, or the substitute given
+    for it), or None: the route is not of the direct shape."""
+    if dep is None:
+        return None
+    if dep in substitutes:
+        return substitutes[dep]
+    return dep if _takes_request_only(dep) else None
+
+
+def _plan(
+    route: APIRoute,
+    path_params: Iterable[str],
+    substitutes: Mapping[Any, Dependency],
+    outer: Sequence[Depends] = (),
+) -> tuple[_Arg, ...] | None:
+    """The arguments of ``route``'s endpoint, or None when it is not of the direct shape.
+    The dependencies of ``include_router`` (``outer``) and then the route's own come
+    first, as FastAPI runs them first; they are awaited for their checks, their values
+    dropped."""
     endpoint = route.endpoint
     if not inspect.iscoroutinefunction(endpoint):
         return None
@@ -91,6 +111,11 @@ def _plan(route: APIRoute, path_params: Iterable[str]) -> tuple[_Arg, ...] | Non
         return None
     names = set(path_params)
     args: list[_Arg] = []
+    for i, before in enumerate([*outer, *route.dependencies]):
+        guard = _direct_dependency(before.dependency, substitutes)
+        if guard is None:
+            return None
+        args.append(_Arg(f"\0route-dependency-{i}", "check", guard))
     for name, param in inspect.signature(endpoint).parameters.items():
         hint = hints.get(name)
         if param.kind not in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
@@ -101,8 +126,10 @@ def _plan(route: APIRoute, path_params: Iterable[str]) -> tuple[_Arg, ...] | Non
             args.append(_Arg(name, "path"))
         elif typing.get_origin(hint) is typing.Annotated:
             depends = [m for m in typing.get_args(hint)[1:] if isinstance(m, Depends)]
-            dep = depends[0].dependency if len(depends) == 1 else None
-            if dep is None or not _takes_request_only(dep):
+            dep = _direct_dependency(
+                depends[0].dependency if len(depends) == 1 else None, substitutes
+            )
+            if dep is None:
                 return None
             args.append(_Arg(name, "dependency", dep))
         else:
@@ -125,18 +152,27 @@ def _takes_request_only(dep: Callable[..., Any]) -> bool:
     return hints.get(params[0].name) is Request
 
 
-def direct_routes(mounted: Iterable[tuple[str, Iterable[Any]]]) -> list[DirectRoute]:
+def direct_routes(
+    mounted: Iterable[tuple[str, Iterable[Any]] | tuple[str, Iterable[Any], Sequence[Depends]]],
+    substitutes: Mapping[Any, Dependency] | None = None,
+) -> list[DirectRoute]:
     """The route table, in FastAPI's order, from (prefix, routes of the router mounted
-    there) pairs."""
+    there[, the dependencies it was included with]) entries. ``substitutes``: for a
+    dependency that FastAPI resolves from more than the request (a ``Security`` scheme,
+    say), an async function of the request alone that makes the same decision, so that
+    routes using it can still be direct."""
+    substitutes = substitutes or {}
     table: list[DirectRoute] = []
-    for prefix, routes in mounted:
+    for entry in mounted:
+        prefix, routes = entry[0], entry[1]
+        outer: Sequence[Depends] = entry[2] if len(entry) > 2 else ()
         for route in routes:
             if not isinstance(route, APIRoute):
                 continue
             full = prefix + route.path
             regex, _format, convertors = compile_path(full)
             plain = all(type(c).__name__ == "StringConvertor" for c in convertors.values())
-            args = _plan(route, convertors) if plain else None
+            args = _plan(route, convertors, substitutes, outer) if plain else None
             static = full.split("{", 1)[0]
             table.append(
                 DirectRoute(
@@ -262,6 +298,9 @@ class FastLaneMiddleware:
                     kwargs[arg.name] = request
                 elif arg.kind == "path":
                     kwargs[arg.name] = params[arg.name]
+                elif arg.kind == "check":
+                    assert arg.dependency is not None
+                    await arg.dependency(request)
                 else:
                     assert arg.dependency is not None
                     kwargs[arg.name] = await arg.dependency(request)
