@@ -30,7 +30,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import uuid
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -248,7 +248,9 @@ class TokensService:
             token_json=stored.document_json,
             # Only where allowed (AuthorizationInfo.location: "if the EV driver is allowed").
             location=location if allowed == ALLOWED else None,
-            reference=uuid.uuid4().hex,
+            # 128 random bits as 32 hex digits, like uuid4().hex without building a
+            # UUID object (a fortieth of an authorization's CPU in py-spy profiles).
+            reference=os.urandom(16).hex(),
             info=info,
         )
 
