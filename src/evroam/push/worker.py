@@ -35,6 +35,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import socket
 import uuid
 from collections.abc import Callable, Sequence
@@ -107,9 +108,18 @@ def died_here(owner: str, me: str) -> bool:
     return False
 
 
+#: A path part ``quote(part, safe="")`` leaves as it is (RFC 3986 unreserved characters).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
+def _quote(part: str) -> str:
+    # Ids are nearly always unreserved already: a match is ~4x cheaper than quote().
+    return part if _UNRESERVED.fullmatch(part) else quote(part, safe="")
+
+
 def _url(base: str, parts: Sequence[str]) -> str:
     # URL templates drop or keep the trailing slash (digest §7.13): join with one "/".
-    return "/".join([base.rstrip("/"), *(quote(p, safe="") for p in parts)])
+    return "/".join([base.rstrip("/"), *(_quote(p) for p in parts)])
 
 
 def _unsent(entry: OutboxEntry, now: datetime) -> DeliveryResult:
@@ -158,6 +168,9 @@ class PushWorker:
         # The longest one call may take (the HTTP client's connect and read timeouts).
         self._call_budget = timedelta(seconds=sum(client.wire.timeouts))
         self._partners: dict[int, Partner] = {}
+        # OCPI version -> whether its token header is Base64: ``package()`` is an
+        # import_module call, ~11 us, and was asked once per delivery.
+        self._base64: dict[str, bool] = {}
         self._failures: dict[int, int] = {}
         self._touched: dict[int, datetime] = {}
         self._events: dict[int, asyncio.Event] = {}
@@ -305,6 +318,10 @@ class PushWorker:
     async def deliver(self, partner: Partner, *, peek: bool = True) -> int:
         """Claim a batch of the partner's due entries, send them, settle them; how many.
         ``peek``: look with a read first (an idle queue costs no write transaction)."""
+        if partner.version in VERSIONS:
+            # The version package's first import (a fraction of a second) happens here,
+            # not inside the lease's window for starting calls.
+            self._token_base64(partner.version)
         now = self._clock()
         if peek:
             async with self._uow(read_only=True) as uow:
@@ -317,24 +334,34 @@ class PushWorker:
             await uow.commit()
         if not batch:
             return 0
-        limit = asyncio.Semaphore(self.settings.concurrency)
         # A call started later than this might outlive the lease, and another worker
         # would send the entry as well: such entries go back unsent instead. (With a
         # lease shorter than the call timeouts, half the lease: at least once holds.)
         last_start = now + max(self._lease - self._call_budget, self._lease / 2)
+        # ``concurrency`` lanes take the entries in id order, each sending one at a
+        # time: up to ``concurrency`` calls in flight. (A task per entry behind a
+        # semaphore cost ~15 us per entry in tasks and wake-ups, ~3% of a delivery.)
+        answers: list[_Attempt | None] = [None] * len(batch)
+        queue = iter(range(len(batch)))
 
-        async def one(entry: OutboxEntry) -> _Attempt:
-            async with limit:
+        async def lane() -> None:
+            for i in queue:
+                entry = batch[i]
                 if self._clock() > last_start:
-                    return _Attempt(_unsent(entry, self._clock()), contact=None)
-                return await self._send(partner, entry)
+                    answers[i] = _Attempt(_unsent(entry, self._clock()), contact=None)
+                else:
+                    answers[i] = await self._send(partner, entry)
 
-        sends = [asyncio.ensure_future(one(e)) for e in batch]
+        lanes = [
+            asyncio.ensure_future(lane()) for _ in range(min(self.settings.concurrency, len(batch)))
+        ]
         try:
-            attempts = await asyncio.gather(*sends)
+            await asyncio.gather(*lanes)
         except asyncio.CancelledError:
-            await self._give_back(batch, sends)
+            await self._give_back(batch, lanes, answers)
             raise
+        attempts = [a for a in answers if a is not None]
+        assert len(attempts) == len(batch)  # the lanes ended: every entry was taken
         now = self._clock()
         async with self._uow() as uow:
             results = [a.result for a in attempts]
@@ -354,20 +381,20 @@ class PushWorker:
         return len(batch)
 
     async def _give_back(
-        self, batch: Sequence[OutboxEntry], sends: Sequence[asyncio.Future[_Attempt]]
+        self,
+        batch: Sequence[OutboxEntry],
+        lanes: Sequence[asyncio.Future[None]],
+        answers: Sequence[_Attempt | None],
     ) -> None:
         """Stopped mid-batch (shutdown): record the answers already in, give the rest
         back pending, so a restarted node sends them at once instead of after the lease
         (a call cut off may have arrived: at least once)."""
-        for send in sends:
-            send.cancel()
-        await asyncio.gather(*sends, return_exceptions=True)
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
         now = self._clock()
         results = [
-            s.result().result
-            if s.done() and not s.cancelled() and s.exception() is None
-            else _unsent(e, now)
-            for e, s in zip(batch, sends, strict=True)
+            _unsent(e, now) if a is None else a.result for e, a in zip(batch, answers, strict=True)
         ]
         try:
             async with self._uow() as uow:
@@ -408,7 +435,7 @@ class PushWorker:
                 content=None if entry.body is None else entry.body.encode(),
                 params=dict(entry.query) or None,
                 routing=routing,
-                encode=bool(package(entry.version).TOKEN_BASE64),
+                encode=self._token_base64(entry.version),
             )
             http_status, ocpi_status = answer.http_status, answer.status_code
         except DestinationRefused as exc:
@@ -431,6 +458,12 @@ class PushWorker:
             contact=True if verdict == Verdict.DELIVERED else (None if answered else False),
             auth_refused=http_status in (401, 403),
         )
+
+    def _token_base64(self, version: str) -> bool:
+        encode = self._base64.get(version)
+        if encode is None:
+            encode = self._base64[version] = bool(package(version).TOKEN_BASE64)
+        return encode
 
     def _result(
         self,

@@ -13,9 +13,10 @@ resolution and refused with ``DestinationRefused``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import uuid
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,6 +124,29 @@ class OcpiClient:
         self.http = http
         self.deviations = deviations
         self.wire: Wire = wire if wire is not None else HttpxWire(http)
+        # X-Request-ID and X-Correlation-ID: a random per-client prefix and a counter,
+        # UUID-shaped, as the node's own answers (``transport.py``). Unique per request
+        # as OCPI asks, and ~0.3 us instead of str(uuid.uuid4())'s ~7 us: two per
+        # delivery were ~3% of the push worker's CPU.
+        prefix = os.urandom(10).hex()
+        self._id_prefix = f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{prefix[16:20]}-"
+        self._ids = itertools.count(1)
+        # token -> its Base64 header form (a few partners' tokens, each sent per call).
+        self._encoded: dict[str, str] = {}
+
+    def new_id(self) -> str:
+        """A fresh request or correlation ID."""
+        return f"{self._id_prefix}{next(self._ids):012x}"
+
+    def _authorization(self, token: str, raw: bool) -> str:
+        if raw:
+            return f"Token {token}"
+        header = self._encoded.get(token)
+        if header is None:
+            if len(self._encoded) >= 1024:  # tokens rotate: never grow without bound
+                self._encoded.clear()
+            header = self._encoded[token] = f"Token {encode_token(token)}"
+        return header
 
     async def request(
         self,
@@ -154,7 +178,7 @@ class OcpiClient:
             content=content if json_body is None else json.dumps(json_body).encode("utf-8"),
             params=params,
             routing=routing,
-            correlation_id=correlation_id or str(uuid.uuid4()),
+            correlation_id=correlation_id or self.new_id(),
             host=host,
             label=partner,
         )
@@ -187,10 +211,11 @@ class OcpiClient:
         """One request, following same-origin redirects; permanent ones are remembered."""
         origin = url
         params = call.params
+        authorization = self._authorization(call.token, raw_token)
         for _ in range(MAX_REDIRECTS + 1):
             headers = {
-                "Authorization": f"Token {call.token if raw_token else encode_token(call.token)}",
-                "X-Request-ID": str(uuid.uuid4()),
+                "Authorization": authorization,
+                "X-Request-ID": self.new_id(),
                 "X-Correlation-ID": call.correlation_id,
                 "Accept": "application/json",
             }
@@ -198,7 +223,7 @@ class OcpiClient:
                 headers["Content-Type"] = "application/json"
             if call.routing:
                 headers.update(call.routing)
-            if not _same_origin(origin, url):
+            if url is not origin and not _same_origin(origin, url):
                 # Never hand our credentials to another host because a partner redirected us.
                 raise PartnerError(f"{call.method} {origin}: redirected to another host ({url})")
             resp = await self.wire.send(call.method, url, headers, call.content, params)
