@@ -33,6 +33,7 @@ that path gets a new pending entry, sent after it (per-object order).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -108,8 +109,11 @@ def target(module: ModuleId, path: Sequence[str], query: Sequence[tuple[str, str
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def target_path(name: str) -> tuple[str, ...]:
-    """The (quoted) path parts of a target, for comparing paths of one object."""
+    """The (quoted) path parts of a target, for comparing paths of one object. Kept for
+    the most recent targets: every partner's pending entry of an object has the same
+    one, and an enqueue splits each."""
     return tuple(name.split("?", 1)[0].split("/")[1:])
 
 

@@ -141,6 +141,41 @@ _CLAIMED = (
 )
 _CLAIM = _claim_statement(lock=False)
 _CLAIM_LOCKED = _claim_statement(lock=True)
+
+
+def _pending_statement(*, lock: bool) -> Select[Any]:
+    """``pending_for``'s query, built once (``pids``, ``keys``: expanding lists) and run
+    on the Core connection: building and compiling it per enqueue, then ORM rows, was
+    a third of an enqueue's cost (``bench/push.py --case write-path`` profiles)."""
+    query = (
+        select(_T.id, _T.partner_id, _T.version, _T.method, _T.object_key, _T.target, _T.body)
+        .where(
+            _T.partner_id.in_(bindparam("pids", expanding=True)),
+            _T.object_key.in_(bindparam("keys", expanding=True)),
+            # ``state || ''``: no index on state for this test. Otherwise SQLite searched
+            # the claim index (partner_id, state) and read every pending entry of these
+            # partners for each enqueue, a backlog's worth per write (bench/push.py);
+            # the object index finds just these objects.
+            _T.state.concat("") == OutboxState.PENDING.value,
+        )
+        .order_by(_T.id)
+    )
+    return query.with_for_update(of=_TABLE) if lock else query
+
+
+_PENDING = _pending_statement(lock=False)
+_PENDING_LOCKED = _pending_statement(lock=True)
+_REWRITE = (
+    update(_TABLE)
+    .where(_T.id == bindparam("rid"), _T.state == OutboxState.PENDING.value)
+    .values(method=bindparam("m"), body=bindparam("b"), updated_at=bindparam("at"))
+)
+
+
+def _entry_id(entry: PendingEntry) -> int:
+    return entry.id
+
+
 #: Stored text -> enum member, a dict lookup instead of an Enum call per row.
 _MODULES = {m.value: m for m in ModuleId}
 _METHODS = {m.value: m for m in PushMethod}
@@ -309,27 +344,16 @@ class SqlOutboxRepository:
             return []
         found: list[PendingEntry] = []
         unique = sorted(set(object_keys))
+        conn = await self._s.connection()
+        query = _PENDING_LOCKED if self._postgres else _PENDING
+        pids = sorted(set(partner_ids))
+        methods = _METHODS
         for start in range(0, len(unique), _CHUNK):
-            query = (
-                select(
-                    _T.id, _T.partner_id, _T.version, _T.method, _T.object_key, _T.target, _T.body
-                )
-                .where(
-                    _T.partner_id.in_(sorted(set(partner_ids))),
-                    _T.object_key.in_(unique[start : start + _CHUNK]),
-                    # ``state || ''``: no index on state for this test. Otherwise SQLite
-                    # searched the claim index (partner_id, state) and read every pending
-                    # entry of these partners for each enqueue, a backlog's worth per
-                    # write (bench/push.py); the object index finds just these objects.
-                    _T.state.concat("") == OutboxState.PENDING.value,
-                )
-                .order_by(_T.id)
-            )
-            rows = await self._s.execute(self._lock(query))
+            rows = await conn.execute(query, {"pids": pids, "keys": unique[start : start + _CHUNK]})
             found.extend(
-                PendingEntry(r[0], r[1], r[2], PushMethod(r[3]), r[4], r[5], r[6]) for r in rows
+                PendingEntry(r[0], r[1], r[2], methods[r[3]], r[4], r[5], r[6]) for r in rows
             )
-        found.sort(key=lambda e: e.id)
+        found.sort(key=_entry_id)
         return found
 
     async def drop_pending(self, entry_ids: Sequence[int]) -> None:
@@ -359,11 +383,9 @@ class SqlOutboxRepository:
         """Give pending entries (read with ``pending_for``) a new method and body."""
         if not changes:
             return
-        await self._s.execute(
-            update(_TABLE)
-            .where(_T.id == bindparam("rid"), _T.state == OutboxState.PENDING.value)
-            .values(method=bindparam("m"), body=bindparam("b"), updated_at=now),
-            [{"rid": i, "m": m.value, "b": b} for i, m, b in changes],
+        conn = await self._s.connection()
+        await conn.execute(
+            _REWRITE, [{"rid": i, "m": m.value, "b": b, "at": now} for i, m, b in changes]
         )
 
     # ------------------------------------------------------------------ delivery
