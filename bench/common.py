@@ -187,6 +187,28 @@ def start_uvicorn_app(
     return Server(name, args, port, workdir, clean_env(**env), status, ready_path)
 
 
+def record_profile(pid: int, out: str, seconds: int, fmt: str = "raw") -> subprocess.Popen[bytes]:
+    """py-spy recording process ``pid`` for ``seconds`` into ``out`` (``fmt``: raw,
+    speedscope or flamegraph); the figures of that run then include the sampler's cost.
+    Wait on the returned process before reading ``out``."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "-o",
+            str(Path(out).resolve()),
+            "-f",
+            fmt,
+            "-p",
+            str(pid),
+            "-d",
+            str(seconds),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 # ---------------------------------------------------------------------- PostgreSQL
 
 

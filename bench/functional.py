@@ -30,7 +30,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -209,21 +208,8 @@ def wrk_case(args: argparse.Namespace, session: common.Session) -> int:
                 run_wrk(wrk, args, script, f"{base}{path}", args.warmup)
             spy = None
             if args.profile and name == "evroam":
-                spy = subprocess.Popen(
-                    [
-                        str(Path(sys.executable).with_name("py-spy")),
-                        "record",
-                        "-o",
-                        str(Path(args.profile).resolve()),
-                        "-f",
-                        args.profile_format,
-                        "-p",
-                        str(node.proc.pid),
-                        "-d",
-                        str(args.duration),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                spy = common.record_profile(
+                    node.proc.pid, args.profile, args.duration, args.profile_format
                 )
             server = node if name == "evroam" else ceiling
             cpu0 = cpu_seconds(server.proc.pid)

@@ -634,22 +634,7 @@ def write_path_case(args: argparse.Namespace, session: common.Session) -> int:
             server = node if name == "evroam" else ceiling
             spy = None
             if args.profile and name == "evroam":
-                spy = subprocess.Popen(
-                    [
-                        str(Path(sys.executable).with_name("py-spy")),
-                        "record",
-                        "-o",
-                        str(Path(args.profile).resolve()),
-                        "-f",
-                        "raw",
-                        "-p",
-                        str(server.proc.pid),
-                        "-d",
-                        str(args.duration),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+                spy = common.record_profile(server.proc.pid, args.profile, args.duration)
             cpu0 = cpu_seconds(server.proc.pid)
             results[name] = run_wrk(wrk, args, lua(), base, args.duration)[1]
             cpu = cpu_seconds(server.proc.pid) - cpu0
