@@ -78,7 +78,7 @@ from evroam.core.callbacks import (
     party_of,
 )
 from evroam.core.errors import InvalidInput
-from evroam.core.objects import Document, ObjectKey, StoredObject
+from evroam.core.objects import Document, ObjectKey, StoredObject, dump_document
 from evroam.core.ports import ChargingProfilesApi, UnitOfWork
 from evroam.core.push import PushChange, PushMethod
 from evroam.core.types import ModuleId, Partner, Role
@@ -365,7 +365,7 @@ class ChargingProfilesService(KeptRequests[ChargingProfilesApi]):
                     module=ModuleId.CHARGING_PROFILES,
                     key=ObjectKey(*party_of(sets[0].party), session_id),
                     last_updated=now,
-                    document_json=json.dumps(doc, separators=(",", ":"), ensure_ascii=False),
+                    document_json=dump_document(doc),
                     partner_id=partner.id,
                     shared=False,
                 )

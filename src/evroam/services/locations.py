@@ -70,9 +70,6 @@ class LocationPath:
         return "EVSE" if self.evse_uid is not None else "Location"
 
 
-_dumps = dump_document
-
-
 def merge_fields(target: Document, patch: Document) -> Document:
     """The merge of a PATCH whose fields its own wire model has checked, over a stored
     object that was valid: the result is valid when every rule of the object is a rule
@@ -155,7 +152,7 @@ def apply_put(
     if location is None:
         return "unknown"
     if not owned:
-        location = json.loads(_dumps(location))  # a private copy to modify
+        location = json.loads(dump_document(location))  # a private copy to modify
     evses: list[Document] = location.get("evses", [])
     assert path.evse_uid is not None
     i = _find(evses, "uid", path.evse_uid)
@@ -201,7 +198,7 @@ def apply_patch(
     if location is None:
         return "unknown"
     if not owned:
-        location = json.loads(_dumps(location))
+        location = json.loads(dump_document(location))
     target = select(location, path)
     if target is None:
         return "unknown"
@@ -326,7 +323,7 @@ class LocationsService:
             module=MODULE,
             key=key,
             last_updated=_time(result),
-            document_json="" if handed else _dumps(result),
+            document_json="" if handed else dump_document(result),
             partner_id=partner_id,
             shared=is_shared(result),
             created_at=stored.created_at if stored else self.ctx.now(),
@@ -353,7 +350,7 @@ class LocationsService:
         if path.level == "Location":
             return stored.document_json
         found = select(json.loads(stored.document_json), path)
-        return None if found is None else _dumps(found)
+        return None if found is None else dump_document(found)
 
     async def page(self, query: ObjectQuery) -> ObjectPage:
         return await self.rules.page(query)

@@ -35,7 +35,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from evroam.core.errors import InvalidInput
-from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.objects import (
+    Document,
+    ObjectKey,
+    ObjectPage,
+    ObjectQuery,
+    StoredObject,
+    dump_document,
+)
 from evroam.core.ports import UnitOfWork
 from evroam.core.timestamps import parse_timestamp
 from evroam.core.types import ModuleId, Partner, Role
@@ -76,10 +83,6 @@ def audience_of(doc: Document) -> str | None:
 
 def _path(key: ObjectKey) -> tuple[str, ...]:
     return (key.country_code, key.party_id, key.id)
-
-
-def _dump(doc: Document) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 def _as_dict(value: Any) -> dict[str, Any] | None:
@@ -148,7 +151,7 @@ class SessionsService:
     async def _put(self, key: ObjectKey, doc: Document, partner_id: int | None) -> PutOutcome:
         self.rules.check_same_key(key, key_of(doc), "Session")
         incoming = parse_timestamp(str(doc["last_updated"]))
-        document_json = _dump(doc)
+        document_json = dump_document(doc)
 
         def apply(stored: StoredObject | None) -> Written[PutOutcome]:
             if self.rules.is_stale(stored, incoming):
@@ -197,7 +200,7 @@ class SessionsService:
                 module=ModuleId.SESSIONS,
                 key=stored.key,
                 last_updated=parse_timestamp(str(doc["last_updated"])),
-                document_json=_dump(doc),
+                document_json=dump_document(doc),
                 partner_id=partner_id,
                 created_at=stored.created_at,
                 audience=audience_of(doc),
@@ -267,7 +270,7 @@ class SessionsService:
                             PREFERENCES_VARIANT,
                         ),
                         last_updated=self.ctx.now(),
-                        document_json=_dump(prefs),
+                        document_json=dump_document(prefs),
                         partner_id=partner.id,
                         shared=False,
                     )

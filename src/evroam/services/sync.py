@@ -33,7 +33,6 @@ stored stays). The schedule: when a partner comes back from OFFLINE to CONNECTED
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from evroam.core.errors import DomainError, InvalidInput, NotRegistered
-from evroam.core.objects import StoredObject
+from evroam.core.objects import StoredObject, dump_document
 from evroam.core.ports import PulledObject
 from evroam.core.types import ConnectionStatus, InterfaceRole, ModuleId, Partner, Role
 from evroam.services.cdrs import CdrAlreadyReceived, CdrService
@@ -328,7 +327,7 @@ class SyncService:
                 module=ModuleId.CDRS,
                 key=obj.key,
                 last_updated=obj.last_updated,
-                document_json=json.dumps(obj.document, separators=(",", ":"), ensure_ascii=False),
+                document_json=dump_document(obj.document),
                 audience=obj.audience,
             )
             try:

@@ -19,11 +19,17 @@ canonical document (``core/objects.py``) with its key and ``last_updated``.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Literal
 
-from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.objects import (
+    Document,
+    ObjectKey,
+    ObjectPage,
+    ObjectQuery,
+    StoredObject,
+    dump_document,
+)
 from evroam.core.types import ModuleId, Partner
 from evroam.services import pushes
 from evroam.services.context import PartnerContext
@@ -35,10 +41,6 @@ MODULE = ModuleId.TARIFFS
 PutOutcome = Literal["created", "updated", "stale"]
 
 
-def _dumps(doc: Document) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-
-
 class TariffsService:
     def __init__(self, ctx: PartnerContext) -> None:
         self.ctx = ctx
@@ -47,7 +49,7 @@ class TariffsService:
     async def _put(
         self, key: ObjectKey, doc: Document, last_updated: datetime, partner_id: int | None
     ) -> PutOutcome:
-        document_json = _dumps(doc)
+        document_json = dump_document(doc)
         now = self.ctx.now()
 
         def apply(stored: StoredObject | None) -> Written[PutOutcome]:

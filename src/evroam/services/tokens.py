@@ -37,7 +37,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from evroam.core.errors import DomainError, InvalidInput
-from evroam.core.objects import Document, ObjectKey, ObjectPage, ObjectQuery, StoredObject
+from evroam.core.objects import (
+    Document,
+    ObjectKey,
+    ObjectPage,
+    ObjectQuery,
+    StoredObject,
+    dump_document,
+)
 from evroam.core.types import ModuleId, Partner
 from evroam.services import pushes
 from evroam.services.context import PartnerContext
@@ -140,7 +147,7 @@ class TokensService:
         )
         self.rules.check_same_key(key, body_key, "Token")
         _check_type(key, body_key.variant)
-        document_json = _dumps(doc)
+        document_json = dump_document(doc)
 
         def apply(stored: StoredObject | None) -> Written[Outcome]:
             _check_holder(stored, partner_id, key)
@@ -187,7 +194,7 @@ class TokensService:
             if self.rules.is_stale(stored, incoming):
                 return Written(None, "stale")
             merged = validate({**json.loads(stored.document_json), **patch})
-            obj = StoredObject(MODULE, key, incoming, _dumps(merged), partner_id=partner_id)
+            obj = StoredObject(MODULE, key, incoming, dump_document(merged), partner_id=partner_id)
             owed = (
                 ()
                 if partner_id is not None
@@ -279,10 +286,6 @@ def _query(key: ObjectKey) -> tuple[tuple[str, str], ...]:
 def _moved(patch: Document) -> Document:
     """The fields a PATCH changes (the key fields only repeat the URL)."""
     return {k: v for k, v in patch.items() if k not in ("country_code", "party_id", "uid", "type")}
-
-
-def _dumps(doc: Document) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 def _check_type(url_key: ObjectKey, body_type: str) -> None:

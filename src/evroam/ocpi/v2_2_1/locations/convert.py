@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from evroam.core.errors import InvalidInput
 from evroam.core.objects import Document
 from evroam.ocpi.common.envelope import describe_validation_error
-from evroam.ocpi.v2_2_1.locations.models import EVSE, Connector, EVSEPatch, Location
+from evroam.ocpi.v2_2_1.locations.models import EVSE, EVSEPatch, Location
 
 
 def to_document(model: BaseModel) -> Document:
@@ -42,10 +42,6 @@ def validate_location(doc: Document) -> Document:
 
 def validate_evse(doc: Document) -> Document:
     return _check(EVSE, "EVSE", doc)
-
-
-def validate_connector(doc: Document) -> Document:
-    return _check(Connector, "Connector", doc)
 
 
 def merge_location(target: Document, patch: Document) -> Document:
